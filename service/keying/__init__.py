@@ -1,0 +1,17 @@
+"""The keying engine: one entry point, :func:`key_video`, used by the worker and the CLI."""
+
+from service.keying.engine import Cancelled, KeyResult, key_video
+from service.keying.options import OUTPUT_CONTENT_TYPES, KeyOptions, parse_key_options
+from service.keying.probe import ProbeLimits, VideoInfo, probe
+
+__all__ = [
+    "OUTPUT_CONTENT_TYPES",
+    "Cancelled",
+    "KeyOptions",
+    "KeyResult",
+    "ProbeLimits",
+    "VideoInfo",
+    "key_video",
+    "parse_key_options",
+    "probe",
+]

@@ -1,0 +1,273 @@
+"""The streaming keyer: FFmpeg decodes, NumPy keys, FFmpeg encodes, all three at once.
+
+One pass, no per-frame files. Frames travel as raw 4:2:0 planes through pipes; bounded queues
+keep memory at a few frames whatever the video's length.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess  # noqa: S404 - our own FFmpeg, fixed arguments, no shell
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from service.errors import JobFailed, RetryableFailure
+from service.keying import encoders, matte
+from service.keying.ffmpeg import base_args, ffmpeg_binary, safe_input_args
+from service.keying.options import KeyOptions
+from service.keying.probe import VideoInfo, probe
+
+QUEUE_FRAMES = 4
+DETECTION_SAMPLES = 3
+DETECTION_WIDTH = 480
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class KeyResult:
+    frames: int
+    expected_frames: int
+    key_color: str
+    info: VideoInfo
+
+
+@dataclass(frozen=True)
+class FrameLayout:
+    width: int
+    height: int
+
+    @property
+    def chroma_shape(self) -> tuple[int, int]:
+        return (self.height + 1) // 2, (self.width + 1) // 2
+
+    @property
+    def luma_bytes(self) -> int:
+        return self.width * self.height
+
+    @property
+    def chroma_bytes(self) -> int:
+        ch, cw = self.chroma_shape
+        return ch * cw
+
+    @property
+    def frame_bytes(self) -> int:
+        return self.luma_bytes + 2 * self.chroma_bytes
+
+    def split(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        y = frame[: self.luma_bytes].reshape(self.height, self.width)
+        u = frame[self.luma_bytes : self.luma_bytes + self.chroma_bytes].reshape(self.chroma_shape)
+        v = frame[self.luma_bytes + self.chroma_bytes :].reshape(self.chroma_shape)
+        return y, u, v
+
+
+class Cancelled(RetryableFailure):
+    """The caller asked the engine to stop (e.g. the Lambda deadline is near)."""
+
+
+def _decode_samples(path: Path, info: VideoInfo) -> list[np.ndarray]:
+    """A few small frames spread over the clip, for key-colour detection."""
+    width = min(DETECTION_WIDTH, info.width) // 2 * 2
+    height = max(2, round(info.height * width / info.width / 2) * 2)
+    layout = FrameLayout(width, height)
+    frames = []
+    for index in range(DETECTION_SAMPLES):
+        at = info.duration_s * index / DETECTION_SAMPLES
+        result = subprocess.run(  # noqa: S603
+            [
+                *base_args(ffmpeg_binary()), "-ss", f"{at:.3f}", *safe_input_args(path),
+                "-map", "0:v:0", "-frames:v", "1", "-vf", f"scale={width}:{height}",
+                "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
+            ],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )  # fmt: skip
+        if len(result.stdout) == layout.frame_bytes:
+            frames.append(layout.split(np.frombuffer(result.stdout, dtype=np.uint8)))
+    if not frames:
+        raise JobFailed("input video cannot be decoded")
+    return frames
+
+
+def choose_key_color(path: Path, info: VideoInfo, options: KeyOptions) -> matte.KeyColor:
+    matrix = "bt709" if (info.color_space or ("bt709" if info.height >= 720 else "")) == "bt709" else "bt601"
+    if options.key_color:
+        return matte.key_color_from_hex(options.key_color, matrix)
+    samples = _decode_samples(path, info)
+    y_small = [matte.luma_at_chroma_resolution(y, u.shape) for y, u, _ in samples]
+    try:
+        return matte.detect_key_color(y_small, [u for _, u, _ in samples], [v for _, _, v in samples])
+    except ValueError as exc:
+        raise JobFailed(str(exc)) from None
+
+
+def key_frame(tables: matte.MatteTables, layout: FrameLayout, frame: np.ndarray, out: np.ndarray) -> None:
+    """Key one yuv420p frame into ``out`` (yuva420p: Y, despilled U and V, alpha)."""
+    y, u, v = layout.split(frame)
+    y_small = matte.luma_at_chroma_resolution(y, layout.chroma_shape)
+    alpha_small = matte.chroma_alpha(tables, y_small, u, v)
+    new_u, new_v = matte.despill_chroma(tables, u, v)
+    luma, chroma = layout.luma_bytes, layout.chroma_bytes
+    out[:luma] = frame[:luma]
+    out[luma : luma + chroma] = new_u.ravel()
+    out[luma + chroma : luma + 2 * chroma] = new_v.ravel()
+    out[luma + 2 * chroma :] = matte.upsample_alpha(alpha_small, (layout.height, layout.width)).ravel()
+
+
+def _decoder(path: Path) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603
+        [
+            *base_args(ffmpeg_binary()), "-xerror", *safe_input_args(path),
+            "-map", "0:v:0", "-fps_mode", "passthrough",
+            "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
+        ],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def _encoder(source: Path, output: Path, info: VideoInfo, output_format: str) -> subprocess.Popen:
+    audio = ["-map", "1:a:0", *encoders.audio_codec_args(output_format)] if info.has_audio else []
+    return subprocess.Popen(  # noqa: S603
+        [
+            *base_args(ffmpeg_binary()), "-y",
+            "-f", "rawvideo", "-pix_fmt", "yuva420p", "-s", f"{info.width}x{info.height}",
+            "-r", encoders.exact_frame_rate(info.fps), "-i", "pipe:0",
+            *safe_input_args(source),
+            "-map", "0:v:0", *encoders.video_codec_args(output_format, threads=os.cpu_count() or 2),
+            *encoders.color_args(info), *audio, *encoders.container_args(output_format),
+            f"file:{output.resolve()}",
+        ],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def _read_frames(stream, layout: FrameLayout, frames: queue.Queue) -> None:
+    try:
+        while True:
+            buffer = bytearray(layout.frame_bytes)
+            view, filled = memoryview(buffer), 0
+            while filled < layout.frame_bytes:
+                count = stream.readinto(view[filled:])
+                if not count:
+                    break
+                filled += count
+            if filled < layout.frame_bytes:
+                break
+            frames.put(np.frombuffer(buffer, dtype=np.uint8))
+    finally:
+        frames.put(None)
+
+
+def _write_frames(stream, keyed: queue.Queue, errors: list[BaseException]) -> None:
+    try:
+        while (frame := keyed.get()) is not None:
+            stream.write(frame.data)
+    except (BrokenPipeError, OSError) as exc:
+        errors.append(exc)
+        while keyed.get() is not None:  # drain so the producer never blocks
+            pass
+    finally:
+        try:
+            stream.close()
+        except OSError:
+            pass
+
+
+def key_video(
+    source: Path,
+    output: Path,
+    options: KeyOptions | None = None,
+    info: VideoInfo | None = None,
+    on_progress: ProgressCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> KeyResult:
+    """Key ``source`` into ``output`` (WebM or MOV per ``options.format``) in one streaming pass.
+
+    Example:
+        >>> key_video(Path("in.mp4"), Path("out.webm"))  # doctest: +SKIP
+        KeyResult(frames=300, ...)
+
+    Raises:
+        JobFailed: the input is not a usable video or breaks part-way.
+        Cancelled: ``should_stop`` returned True before the end.
+    """
+    options = options or KeyOptions()
+    info = info or probe(source)
+    key = choose_key_color(source, info, options)
+    tables = matte.build_tables(key, options)
+    layout = FrameLayout(info.width, info.height)
+    decoder = _decoder(source)
+    encoder = _encoder(source, output, info, options.format)
+    frames_done = _run_pipeline(decoder, encoder, tables, layout, info, on_progress, should_stop)
+    return KeyResult(frames_done, info.frame_count_estimate, key.to_hex(), info)
+
+
+def _run_pipeline(decoder, encoder, tables, layout, info, on_progress, should_stop) -> int:
+    decoded: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+    keyed: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+    write_errors: list[BaseException] = []
+    reader = threading.Thread(target=_read_frames, args=(decoder.stdout, layout, decoded), daemon=True)
+    writer = threading.Thread(target=_write_frames, args=(encoder.stdin, keyed, write_errors), daemon=True)
+    decoder_log = _drain_in_background(decoder.stderr)
+    encoder_log = _drain_in_background(encoder.stderr)
+    reader.start()
+    writer.start()
+    frames_done, total = 0, info.frame_count_estimate
+    try:
+        while (frame := decoded.get()) is not None:
+            if should_stop and should_stop():
+                raise Cancelled("stopped before the time limit; the job will be retried")
+            out = np.empty(layout.frame_bytes + layout.luma_bytes, dtype=np.uint8)
+            key_frame(tables, layout, frame, out)
+            keyed.put(out)
+            frames_done += 1
+            if on_progress:
+                on_progress(frames_done, max(total, frames_done))
+    except BaseException:
+        for process in (decoder, encoder):
+            process.kill()
+        while decoded.get() is not None:  # let the reader reach end of stream and exit
+            pass
+        raise
+    finally:
+        keyed.put(None)
+        writer.join()
+        reader.join(timeout=5)
+    return _finish(decoder, encoder, decoder_log, encoder_log, frames_done, total, write_errors)
+
+
+def _finish(decoder, encoder, decoder_log, encoder_log, frames_done, total, write_errors) -> int:
+    decoder_rc, encoder_rc = decoder.wait(), encoder.wait()
+    decoder_log.join()
+    encoder_log.join()
+    if decoder_rc != 0 or frames_done == 0:
+        raise JobFailed(f"input video is corrupt or truncated (decoding stopped after {frames_done} frames)")
+    if frames_done < total - max(2, total // 50):
+        raise JobFailed(f"input video is truncated: {frames_done} of {total} frames could be decoded")
+    if encoder_rc != 0 or write_errors:
+        detail = "".join(encoder_log.lines[-3:]).strip()
+        raise RuntimeError(f"encoder failed (exit {encoder_rc}): {detail}")
+    return frames_done
+
+
+class _LogDrain(threading.Thread):
+    def __init__(self, stream) -> None:
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.lines: list[str] = []
+
+    def run(self) -> None:
+        for line in iter(self.stream.readline, b""):
+            if len(self.lines) < 200:
+                self.lines.append(line.decode("utf-8", "replace"))
+
+
+def _drain_in_background(stream) -> _LogDrain:
+    drain = _LogDrain(stream)
+    drain.start()
+    return drain

@@ -1,0 +1,63 @@
+"""Where the FFmpeg binary is, and the input arguments that keep it on the local file.
+
+FFmpeg never sees a URL: the fetcher has already downloaded the input, and FFmpeg may open only
+``file:`` paths, with demuxers limited to real video containers, so a playlist or concat list
+disguised as a video cannot make it read other files or hosts.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+# The Lambda layer puts the binary here (see scripts/build_layer.py).
+LAMBDA_LAYER_FFMPEG = "/opt/bin/ffmpeg"
+
+# Demuxers for real video containers; everything else (hls, concat, image2, subfile, ...) is refused.
+ALLOWED_DEMUXERS = (
+    "mov,mp4,m4a,3gp,3g2,mj2",
+    "matroska,webm",
+    "avi",
+    "mpegts",
+    "flv",
+    "mxf",
+    "mpeg",
+)
+
+
+@lru_cache(maxsize=1)
+def ffmpeg_binary(configured: str | None = None) -> str:
+    """The FFmpeg to run: ``FFMPEG_PATH``, the Lambda layer's, imageio-ffmpeg's, or ``PATH``'s."""
+    if configured:
+        return configured
+    if os.path.exists(LAMBDA_LAYER_FFMPEG):
+        return LAMBDA_LAYER_FFMPEG
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError):
+        found = shutil.which("ffmpeg")
+        if not found:
+            raise RuntimeError("no FFmpeg binary found; set FFMPEG_PATH") from None
+        return found
+
+
+def safe_input_args(path: Path, video_decoder: str | None = None) -> list[str]:
+    """Arguments that open ``path`` as a local video file and nothing else."""
+    args = [
+        "-protocol_whitelist",
+        "file",
+        "-format_whitelist",
+        ",".join(ALLOWED_DEMUXERS),
+    ]
+    if video_decoder:
+        args += ["-c:v", video_decoder]
+    # "file:" stops a name such as "concat:..." or "http:..." from being read as a protocol.
+    return args + ["-i", f"file:{path.resolve()}"]
+
+
+def base_args(binary: str) -> list[str]:
+    return [binary, "-hide_banner", "-nostdin", "-loglevel", "error"]

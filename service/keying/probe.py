@@ -1,0 +1,165 @@
+"""Probe an input with FFmpeg before keying: is it a video we can and may process?"""
+
+from __future__ import annotations
+
+import re
+import subprocess  # noqa: S404 - we run our own FFmpeg binary with a fixed argument list
+from dataclasses import dataclass
+from pathlib import Path
+
+from service.errors import JobFailed
+from service.keying.ffmpeg import ALLOWED_DEMUXERS, ffmpeg_binary, safe_input_args
+
+PROBE_TIMEOUT_S = 30
+_DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+_VIDEO = re.compile(r"Stream #0:(\d+)[^:]*: Video: (\w+)([^\n]*)")
+_SIZE = re.compile(r", (\d{1,6})x(\d{1,6})")
+_FPS = re.compile(r", ([\d.]+)(k?) (?:fps|tbr)")
+_PIXFMT = re.compile(r"^[^,]*, ?([a-z0-9_]+)(?:\(([^)]*)\))?")
+_AUDIO = re.compile(r"Stream #0:\d+[^:]*: Audio: ")
+_COLOR_WORDS = {
+    "primaries": ("bt709", "bt470bg", "smpte170m", "bt2020"),
+    "transfer": ("bt709", "smpte170m", "bt2020-10", "arib-std-b67", "smpte2084"),
+}
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int
+    height: int
+    fps: float
+    duration_s: float
+    codec: str
+    pix_fmt: str
+    has_audio: bool
+    color_range: str | None = None
+    color_space: str | None = None
+    color_primaries: str | None = None
+    color_transfer: str | None = None
+
+    @property
+    def frame_count_estimate(self) -> int:
+        return max(1, round(self.duration_s * self.fps))
+
+
+@dataclass(frozen=True)
+class ProbeLimits:
+    max_pixels: int = 3840 * 2160
+    max_fps: float = 120.0
+    max_duration_s: float = 600.0
+
+
+def _describe_failure(stderr: str) -> str:
+    lowered = stderr.lower()
+    if "invalid data found" in lowered or "format" in lowered and "not on whitelist" in lowered:
+        return "input is not a video (FFmpeg does not recognise the file format)"
+    if "moov atom not found" in lowered:
+        return "input is not a complete MP4 (its index, the 'moov' atom, is missing: truncated upload?)"
+    if "end of file" in lowered or "truncat" in lowered:
+        return "input video is truncated"
+    return "input is not a readable video"
+
+
+def _parse_color(details: str) -> dict[str, str | None]:
+    words = [w.strip() for w in details.split(",")] if details else []
+    color_range = next((w for w in words if w in {"tv", "pc"}), None)
+    matrix = next((w.split("/")[0] for w in words if w.split("/")[0] in {"bt709", "bt470bg", "smpte170m", "bt2020nc"}), None)
+    primaries = transfer = None
+    for word in words:
+        if "/" in word:  # FFmpeg prints "space/primaries/transfer" when they differ
+            parts = word.split("/")
+            if len(parts) == 3:
+                matrix, primaries, transfer = parts
+    if matrix and not primaries:
+        primaries = matrix if matrix in _COLOR_WORDS["primaries"] else None
+        transfer = matrix if matrix in _COLOR_WORDS["transfer"] else None
+    return {
+        "color_range": color_range,
+        "color_space": matrix,
+        "color_primaries": primaries,
+        "color_transfer": transfer,
+    }
+
+
+def parse_probe_output(stderr: str) -> VideoInfo:
+    """Turn ``ffmpeg -i`` output into :class:`VideoInfo`; raise :class:`JobFailed` when unusable."""
+    if "Input #0" not in stderr:
+        raise JobFailed(_describe_failure(stderr))
+    video = _VIDEO.search(stderr)
+    if not video:
+        kind = "audio only" if _AUDIO.search(stderr) else "no video stream"
+        raise JobFailed(f"input has no video stream ({kind})")
+    codec, details = video.group(2), video.group(3)
+    size = _SIZE.search(details)
+    fps = _FPS.search(details)
+    if not size or not fps:
+        raise JobFailed("input video stream has no usable size or frame rate")
+    pix = _PIXFMT.match(details)
+    duration = _DURATION.search(stderr)
+    duration_s = (
+        int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3))
+        if duration
+        else 0.0
+    )
+    fps_value = float(fps.group(1)) * (1000 if fps.group(2) else 1)
+    return VideoInfo(
+        width=int(size.group(1)),
+        height=int(size.group(2)),
+        fps=fps_value,
+        duration_s=duration_s,
+        codec=codec,
+        pix_fmt=pix.group(1) if pix else "unknown",
+        has_audio=bool(_AUDIO.search(stderr)),
+        **_parse_color(pix.group(2) if pix and pix.group(2) else ""),
+    )
+
+
+def check_limits(info: VideoInfo, limits: ProbeLimits) -> None:
+    if info.codec in {"png", "mjpeg", "bmp", "gif", "webp"} and info.duration_s <= 0.05:
+        raise JobFailed(f"input is a still image ({info.codec}), not a video")
+    if info.width < 2 or info.height < 2:
+        raise JobFailed(f"input video is {info.width}x{info.height}; it must be at least 2x2")
+    if info.width * info.height > limits.max_pixels:
+        raise JobFailed(
+            f"input video is {info.width}x{info.height}; the limit is {limits.max_pixels:,} pixels per frame"
+        )
+    if not 0 < info.fps <= limits.max_fps:
+        raise JobFailed(f"input frame rate {info.fps:g} fps is outside 0-{limits.max_fps:g} fps")
+    if info.duration_s <= 0:
+        raise JobFailed("input video has no duration (empty or broken file)")
+    if info.duration_s > limits.max_duration_s:
+        raise JobFailed(
+            f"input video is {info.duration_s:.0f} s long; the limit is {limits.max_duration_s:.0f} s"
+        )
+
+
+def probe(path: Path, limits: ProbeLimits | None = None) -> VideoInfo:
+    """Read the container header, check it against ``limits`` and decode the first frame."""
+    binary = ffmpeg_binary()
+    header = subprocess.run(  # noqa: S603 - fixed binary, no shell, input confined to file:
+        [binary, "-hide_banner", "-nostdin", *safe_input_args(path)],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=PROBE_TIMEOUT_S,
+        check=False,
+    )
+    info = parse_probe_output(header.stderr)
+    check_limits(info, limits or ProbeLimits())
+    first_frame = subprocess.run(  # noqa: S603
+        [
+            binary, "-hide_banner", "-nostdin", "-loglevel", "error", "-xerror",
+            *safe_input_args(path), "-map", "0:v:0", "-frames:v", "1", "-f", "null", "-",
+        ],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=PROBE_TIMEOUT_S,
+        check=False,
+    )
+    if first_frame.returncode != 0:
+        raise JobFailed("input video cannot be decoded (the first frame is broken)")
+    return info
+
+
+__all__ = ["ALLOWED_DEMUXERS", "ProbeLimits", "VideoInfo", "check_limits", "parse_probe_output", "probe"]
