@@ -33,6 +33,7 @@ ENV_AUTH_MODE = "AUTH_MODE"
 ENV_MAX_DURATION_S = "MAX_DURATION_S"
 ENV_MAX_PIXELS = "MAX_PIXELS"
 ENV_FFMPEG_PATH = "FFMPEG_PATH"
+ENV_STALE_JOB_AFTER_S = "STALE_JOB_AFTER_S"
 
 AUTH_MODES = ("none", "iam", "jwt", "api_key")
 
@@ -61,6 +62,7 @@ class Settings:
     max_duration_s: float = 600.0
     max_pixels: int = 3840 * 2160
     ffmpeg_path: str | None = None
+    stale_job_after_s: int = 6 * 3600
 
     def require(self, name: str) -> str:
         """Return a resource setting that must be present for the calling function."""
@@ -143,6 +145,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_duration_s=float(_int(env, ENV_MAX_DURATION_S, 600)),
         max_pixels=_int(env, ENV_MAX_PIXELS, 3840 * 2160),
         ffmpeg_path=env.get(ENV_FFMPEG_PATH) or None,
+        stale_job_after_s=_int(env, ENV_STALE_JOB_AFTER_S, 6 * 3600),
     )
 
 

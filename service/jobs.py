@@ -122,6 +122,26 @@ class JobStore:
             ExpressionAttributeNames={"#id": HASH_KEY},
         )
 
+    def remember_idempotency_key(self, record_id: str, job_id: str) -> str | None:
+        """Bind an idempotency key to ``job_id``; return the job id it was already bound to, if any."""
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={
+                    HASH_KEY: {"S": record_id},
+                    "targetJobId": {"S": job_id},
+                    TTL_ATTRIBUTE: {"N": str(int(self._clock()) + self._retention_s)},
+                },
+                ConditionExpression="attribute_not_exists(#id)",
+                ExpressionAttributeNames={"#id": HASH_KEY},
+            )
+            return None
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise
+        response = self._db.get_item(TableName=self._table, Key={HASH_KEY: {"S": record_id}}, ConsistentRead=True)
+        return response.get("Item", {}).get("targetJobId", {}).get("S")
+
     def get(self, job_id: str) -> Job | None:
         response = self._db.get_item(
             TableName=self._table, Key={HASH_KEY: {"S": job_id}}, ConsistentRead=True
