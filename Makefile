@@ -1,0 +1,49 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo serve test test-fast lint format bench-quality bench-speed build clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-local.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+demo: install  ## start the local stack, push a sample clip through the API, leave the result on disk
+	$(BIN)/greenscreen demo --out-dir demo-output
+
+serve: install  ## run the local stack on :8080 until Ctrl-C
+	$(BIN)/greenscreen serve --port 8080
+
+test: install  ## every test: unit, end to end, infrastructure, security
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not slow"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench-quality: install  ## alpha error and composite PSNR vs FFmpeg chromakey, on clips with ground truth
+	$(BIN)/python -m scripts.bench.quality
+
+bench-speed: install  ## 10 s 1080p30: our engine vs the seed's command vs the decode+encode floor
+	$(BIN)/python -m scripts.bench.speed
+
+build: install  ## the Lambda zips Terraform deploys: build/function.zip and build/ffmpeg-layer.zip
+	$(BIN)/python -m scripts.build_function
+	$(BIN)/python -m scripts.build_layer
+
+clean:
+	rm -rf build demo-output .pytest_cache
