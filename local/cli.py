@@ -28,7 +28,9 @@ def _headers(api_key: str | None) -> dict[str, str]:
 
 def upload_file(api: str, path: Path, api_key: str | None) -> str:
     """Upload a local file through POST /uploads; return the s3:// input URL to submit."""
-    response = requests.post(f"{api}/uploads", json={"filename": path.name}, headers=_headers(api_key), timeout=HTTP_TIMEOUT_S)
+    response = requests.post(
+        f"{api}/uploads", json={"filename": path.name}, headers=_headers(api_key), timeout=HTTP_TIMEOUT_S
+    )
     response.raise_for_status()
     target = response.json()
     with path.open("rb") as handle:
@@ -62,7 +64,12 @@ def download(url: str, destination: Path) -> None:
 
 def _options(args: argparse.Namespace) -> dict:
     options = {"format": args.format} if args.format else {}
-    for name, attr in (("keyColor", "key_color"), ("strength", "strength"), ("despill", "despill"), ("edgeSoftness", "edge_softness")):
+    for name, attr in (
+        ("keyColor", "key_color"),
+        ("strength", "strength"),
+        ("despill", "despill"),
+        ("edgeSoftness", "edge_softness"),
+    ):
         if getattr(args, attr, None) is not None:
             options[name] = getattr(args, attr)
     return options
@@ -95,11 +102,12 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_key(args: argparse.Namespace) -> int:
-    from service.errors import JobFailed
+    from service.errors import BadRequest, JobFailed
     from service.keying import key_video, parse_key_options
-    from service.errors import BadRequest
 
-    output_format = args.format or (Path(args.output).suffix.lstrip(".") if Path(args.output).suffix in {".webm", ".mov"} else "webm")
+    output_format = args.format or (
+        Path(args.output).suffix.lstrip(".") if Path(args.output).suffix in {".webm", ".mov"} else "webm"
+    )
     try:
         options = parse_key_options({**_options(args), "format": output_format})
     except BadRequest as exc:
@@ -122,7 +130,9 @@ def cmd_key(args: argparse.Namespace) -> int:
 def _runtime(args: argparse.Namespace, port: int):
     from local.runtime import LocalOptions, LocalRuntime
 
-    keys = dict(reversed(item.split("=", 1)) for item in (args.api_key or [])) if getattr(args, "api_key", None) else None
+    keys = (
+        dict(reversed(item.split("=", 1)) for item in (args.api_key or [])) if getattr(args, "api_key", None) else None
+    )
     return LocalRuntime(
         LocalOptions(
             port=port, endpoint=args.endpoint, workers=args.workers, api_keys=keys,
@@ -157,7 +167,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
             sample = out_dir / "green-screen-sample.mp4"
             sample.write_bytes(clip.read_bytes())
         print(f"local stack on {runtime.base_url}; submitting {sample} through POST /uploads and /submit")
-        args.api, args.input, args.wait, args.out, args.api_key = runtime.base_url, str(sample), True, str(out_dir / "transparent.webm"), None
+        args.api, args.input, args.wait, args.out, args.api_key = (
+            runtime.base_url,
+            str(sample),
+            True,
+            str(out_dir / "transparent.webm"),
+            None,
+        )
         args.format, args.key_color, args.strength, args.despill, args.edge_softness = "webm", None, None, None, None
         code = cmd_submit(args)
     finally:
@@ -171,8 +187,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     from local.emulator import point_process_at
     from local.stack import REGION, bootstrap, stack_names
     from service.aws import clients
-    from service.reconcile import reconcile
     from service.jobs import JobStore
+    from service.reconcile import reconcile
 
     session = point_process_at(args.endpoint, REGION)
     resources = bootstrap(session, stack_names())

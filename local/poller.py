@@ -35,7 +35,8 @@ def to_lambda_record(message: dict, queue_arn: str, region: str) -> dict:
             ),
         },
         "messageAttributes": {},
-        "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode(), usedforsecurity=False).hexdigest(),
+        "md5OfBody": message.get("MD5OfBody")
+        or hashlib.md5(message["Body"].encode(), usedforsecurity=False).hexdigest(),
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
         "awsRegion": region,
@@ -61,7 +62,9 @@ class Poller:
         self._region = region
         self._batch_size, self._workers = batch_size, workers
         self._timeout_s, self._retry_delay_s = function_timeout_s, retry_delay_s
-        self._queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self._queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.invocations = 0

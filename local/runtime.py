@@ -50,7 +50,8 @@ class LocalRuntime:
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "not started"
+        if self._server is None:
+            raise RuntimeError("the local stack is not started")
         return f"http://{self.options.host}:{self._server.server_port}"
 
     def _set_env(self, values: dict[str, str]) -> None:

@@ -40,7 +40,17 @@ def make_clip(
         f"[a][face]overlay=x='{w // 8 + w // 24}+{w // 4}*t/{seconds}':y={h // 2 - h // 5}[b];"
         f"[b][prop]overlay=x={w * 3 // 4}:y={h // 6},format=yuv420p[v]"
     )
-    args = [ffmpeg_binary(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"nullsrc=s=16x16:d={seconds}"]
+    args = [
+        ffmpeg_binary(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"nullsrc=s=16x16:d={seconds}",
+    ]
     if audio:
         args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"]
     args += ["-filter_complex", graph, "-map", "[v]"]

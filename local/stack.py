@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -47,10 +48,8 @@ class StackResources:
 
 
 def _create_bucket(s3: Any, name: str) -> None:
-    try:
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        pass
     s3.put_public_access_block(
         Bucket=name,
         PublicAccessBlockConfiguration={
@@ -101,7 +100,9 @@ def bootstrap(session: Any, names: StackNames, worker_timeout_s: int = LOCAL_WOR
     return StackResources(names, queue_url, dlq_url)
 
 
-def handler_environment(resources: StackResources, fetch_allowed_networks: str = "", allow_http: bool = False) -> dict[str, str]:
+def handler_environment(
+    resources: StackResources, fetch_allowed_networks: str = "", allow_http: bool = False
+) -> dict[str, str]:
     """What Terraform would set for the functions, for the local process."""
     names = resources.names
     return {

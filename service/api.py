@@ -19,7 +19,9 @@ logger = logging.getLogger("green-screen-remover")
 JOB_ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 SUBMIT_FIELDS = frozenset({"inputUrl", "options"})
 UPLOAD_FIELDS = frozenset({"filename", "contentType"})
-UPLOAD_CONTENT_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "application/octet-stream"})
+UPLOAD_CONTENT_TYPES = frozenset(
+    {"video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "application/octet-stream"}
+)
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
 
 
@@ -48,7 +50,9 @@ class SubmitRequest:
 def parse_submit(body: dict, owner: str | None, idempotency_key: str | None, services: Services) -> SubmitRequest:
     _reject_unknown_fields(body, SUBMIT_FIELDS)
     if "inputUrl" not in body:
-        raise BadRequest("inputUrl: field required (an https:// URL or s3://<input-bucket>/<key>)", code="missing_field")
+        raise BadRequest(
+            "inputUrl: field required (an https:// URL or s3://<input-bucket>/<key>)", code="missing_field"
+        )
     input_url = body["inputUrl"]
     if not isinstance(input_url, str):
         raise BadRequest("inputUrl: must be a string", code="invalid_field")
@@ -69,9 +73,13 @@ def _idempotency_record_id(owner: str | None, key: str) -> str:
 def submit_job(request: SubmitRequest, services: Services) -> Job:
     """Create the job and queue it. A failed send removes the job again, leaving no orphan."""
     jobs = services.jobs
-    job = Job(job_id=new_job_id(), input_url=request.input_url, options=request.options.to_public(), owner=request.owner)
+    job = Job(
+        job_id=new_job_id(), input_url=request.input_url, options=request.options.to_public(), owner=request.owner
+    )
     if request.idempotency_key:
-        existing = jobs.remember_idempotency_key(_idempotency_record_id(request.owner, request.idempotency_key), job.job_id)
+        existing = jobs.remember_idempotency_key(
+            _idempotency_record_id(request.owner, request.idempotency_key), job.job_id
+        )
         if existing:
             found = jobs.get(existing)
             if found:

@@ -55,9 +55,7 @@ class Settings:
     upload_url_ttl_s: int = 900
     job_retention_days: int = 30
     fetch_allow_http: bool = False
-    fetch_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
-        default_factory=tuple
-    )
+    fetch_allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default_factory=tuple)
     auth_mode: str = "none"
     max_duration_s: float = 600.0
     max_pixels: int = 3840 * 2160

@@ -179,9 +179,7 @@ class Fetcher:
         try:
             return _write_stream(response.stream(CHUNK_BYTES, decode_content=False), destination, budget)
         except urllib3.exceptions.ReadTimeoutError:
-            raise RetryableFailure(
-                f"download stalled for more than {self._limits.stall_timeout_s:.0f} s"
-            ) from None
+            raise RetryableFailure(f"download stalled for more than {self._limits.stall_timeout_s:.0f} s") from None
         except urllib3.exceptions.ProtocolError as exc:
             raise RetryableFailure(f"download interrupted: {_short(exc)}") from None
 

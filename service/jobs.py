@@ -143,9 +143,7 @@ class JobStore:
         return response.get("Item", {}).get("targetJobId", {}).get("S")
 
     def get(self, job_id: str) -> Job | None:
-        response = self._db.get_item(
-            TableName=self._table, Key={HASH_KEY: {"S": job_id}}, ConsistentRead=True
-        )
+        response = self._db.get_item(TableName=self._table, Key={HASH_KEY: {"S": job_id}}, ConsistentRead=True)
         item = response.get("Item")
         return _from_item(item) if item else None
 
@@ -170,8 +168,7 @@ class JobStore:
             job_id,
             "SET #st = :processing, attempts = if_not_exists(attempts, :zero) + :one, "
             "leaseUntil = :lease, progress = :zero, updatedAt = :now",
-            condition="attribute_exists(#id) AND (#st = :pending OR "
-            "(#st = :processing AND leaseUntil < :clock))",
+            condition="attribute_exists(#id) AND (#st = :pending OR (#st = :processing AND leaseUntil < :clock))",
             values={
                 ":processing": {"S": PROCESSING},
                 ":pending": {"S": PENDING},
@@ -202,8 +199,7 @@ class JobStore:
         return self._owned_update(
             job_id,
             attempt,
-            "SET #st = :done, progress = :hundred, outputKey = :key, updatedAt = :now "
-            "REMOVE #err, leaseUntil",
+            "SET #st = :done, progress = :hundred, outputKey = :key, updatedAt = :now REMOVE #err, leaseUntil",
             {":done": {"S": DONE}, ":hundred": {"N": "100"}, ":key": {"S": output_key}},
         )
 
@@ -238,9 +234,7 @@ class JobStore:
             },
         )
 
-    def _owned_update(
-        self, job_id: str, attempt: int, expression: str, values: dict[str, Any]
-    ) -> Job | None:
+    def _owned_update(self, job_id: str, attempt: int, expression: str, values: dict[str, Any]) -> Job | None:
         values = {
             **values,
             ":processing": {"S": PROCESSING},
@@ -274,9 +268,7 @@ class JobStore:
                     ExpressionAttributeValues=values,
                 )
                 return None
-            used_values = {
-                k: v for k, v in values.items() if k in condition or k in (expression or "")
-            }
+            used_values = {k: v for k, v in values.items() if k in condition or k in (expression or "")}
             response = self._db.update_item(
                 TableName=self._table,
                 Key={HASH_KEY: {"S": job_id}},

@@ -20,9 +20,7 @@ class Services:
 
     @property
     def jobs(self) -> JobStore:
-        return JobStore(
-            clients().dynamodb, self.settings.require("jobs_table"), self.settings.job_retention_days
-        )
+        return JobStore(clients().dynamodb, self.settings.require("jobs_table"), self.settings.job_retention_days)
 
     @property
     def queue(self) -> JobQueue:
@@ -38,9 +36,7 @@ class Services:
 
     @property
     def fetcher(self) -> Fetcher:
-        limits = FetchLimits(
-            max_bytes=self.settings.max_input_bytes, total_timeout_s=self.settings.download_timeout_s
-        )
+        limits = FetchLimits(max_bytes=self.settings.max_input_bytes, total_timeout_s=self.settings.download_timeout_s)
         return Fetcher(self.url_policy, clients().s3, limits)
 
 

@@ -6,9 +6,10 @@ keep memory at a few frames whatever the video's length.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
-import subprocess  # noqa: S404 - our own FFmpeg, fixed arguments, no shell
+import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,7 +78,7 @@ def _decode_samples(path: Path, info: VideoInfo) -> list[np.ndarray]:
     frames = []
     for index in range(DETECTION_SAMPLES):
         at = info.duration_s * index / DETECTION_SAMPLES
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(
             [
                 *base_args(ffmpeg_binary()), "-ss", f"{at:.3f}", *safe_input_args(path),
                 "-map", "0:v:0", "-frames:v", "1", "-vf", f"scale={width}:{height}",
@@ -120,7 +121,7 @@ def key_frame(tables: matte.MatteTables, layout: FrameLayout, frame: np.ndarray,
 
 
 def _decoder(path: Path) -> subprocess.Popen:
-    return subprocess.Popen(  # noqa: S603
+    return subprocess.Popen(
         [
             *base_args(ffmpeg_binary()), "-xerror", *safe_input_args(path),
             "-map", "0:v:0", "-fps_mode", "passthrough",
@@ -132,7 +133,7 @@ def _decoder(path: Path) -> subprocess.Popen:
 
 def _encoder(source: Path, output: Path, info: VideoInfo, output_format: str) -> subprocess.Popen:
     audio = ["-map", "1:a:0", *encoders.audio_codec_args(output_format)] if info.has_audio else []
-    return subprocess.Popen(  # noqa: S603
+    return subprocess.Popen(
         [
             *base_args(ffmpeg_binary()), "-y",
             "-f", "rawvideo", "-pix_fmt", "yuva420p", "-s", f"{info.width}x{info.height}",
@@ -172,10 +173,8 @@ def _write_frames(stream, keyed: queue.Queue, errors: list[BaseException]) -> No
         while keyed.get() is not None:  # drain so the producer never blocks
             pass
     finally:
-        try:
+        with contextlib.suppress(OSError):
             stream.close()
-        except OSError:
-            pass
 
 
 def key_video(

@@ -56,7 +56,7 @@ def safe_input_args(path: Path, video_decoder: str | None = None) -> list[str]:
     if video_decoder:
         args += ["-c:v", video_decoder]
     # "file:" stops a name such as "concat:..." or "http:..." from being read as a protocol.
-    return args + ["-i", f"file:{path.resolve()}"]
+    return [*args, "-i", f"file:{path.resolve()}"]
 
 
 def base_args(binary: str) -> list[str]:

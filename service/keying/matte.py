@@ -156,11 +156,7 @@ def luma_at_chroma_resolution(y: np.ndarray, chroma_shape: tuple[int, int]) -> n
 
 
 def chroma_alpha(tables: MatteTables, y_small: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    index = (
-        (y_small.astype(np.uint32) >> LUMA_BITS_DROPPED) << 16
-        | u.astype(np.uint32) << 8
-        | v.astype(np.uint32)
-    )
+    index = (y_small.astype(np.uint32) >> LUMA_BITS_DROPPED) << 16 | u.astype(np.uint32) << 8 | v.astype(np.uint32)
     return tables.alpha[index]
 
 

@@ -33,9 +33,7 @@ class KeyOptions(BaseModel):
         default=0.5, ge=0.0, le=1.0, description="0 keeps more of the subject, 1 removes more screen."
     )
     despill: float = Field(default=1.0, ge=0.0, le=1.0, description="0 off, 1 full spill removal.")
-    edge_softness: float = Field(
-        default=0.5, ge=0.0, le=1.0, alias="edgeSoftness", description="0 hard edges, 1 soft."
-    )
+    edge_softness: float = Field(default=0.5, ge=0.0, le=1.0, alias="edgeSoftness", description="0 hard edges, 1 soft.")
 
     @field_validator("strength", "despill", "edge_softness", mode="before")
     @classmethod

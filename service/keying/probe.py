@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import subprocess  # noqa: S404 - we run our own FFmpeg binary with a fixed argument list
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +51,7 @@ class ProbeLimits:
 
 def _describe_failure(stderr: str) -> str:
     lowered = stderr.lower()
-    if "invalid data found" in lowered or "format" in lowered and "not on whitelist" in lowered:
+    if "invalid data found" in lowered or ("format" in lowered and "not on whitelist" in lowered):
         return "input is not a video (FFmpeg does not recognise the file format)"
     if "moov atom not found" in lowered:
         return "input is not a complete MP4 (its index, the 'moov' atom, is missing: truncated upload?)"
@@ -63,7 +63,9 @@ def _describe_failure(stderr: str) -> str:
 def _parse_color(details: str) -> dict[str, str | None]:
     words = [w.strip() for w in details.split(",")] if details else []
     color_range = next((w for w in words if w in {"tv", "pc"}), None)
-    matrix = next((w.split("/")[0] for w in words if w.split("/")[0] in {"bt709", "bt470bg", "smpte170m", "bt2020nc"}), None)
+    matrix = next(
+        (w.split("/")[0] for w in words if w.split("/")[0] in {"bt709", "bt470bg", "smpte170m", "bt2020nc"}), None
+    )
     primaries = transfer = None
     for word in words:
         if "/" in word:  # FFmpeg prints "space/primaries/transfer" when they differ
@@ -97,9 +99,7 @@ def parse_probe_output(stderr: str) -> VideoInfo:
     pix = _PIXFMT.match(details)
     duration = _DURATION.search(stderr)
     duration_s = (
-        int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3))
-        if duration
-        else 0.0
+        int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3)) if duration else 0.0
     )
     fps_value = float(fps.group(1)) * (1000 if fps.group(2) else 1)
     return VideoInfo(
@@ -128,15 +128,13 @@ def check_limits(info: VideoInfo, limits: ProbeLimits) -> None:
     if info.duration_s <= 0:
         raise JobFailed("input video has no duration (empty or broken file)")
     if info.duration_s > limits.max_duration_s:
-        raise JobFailed(
-            f"input video is {info.duration_s:.0f} s long; the limit is {limits.max_duration_s:.0f} s"
-        )
+        raise JobFailed(f"input video is {info.duration_s:.0f} s long; the limit is {limits.max_duration_s:.0f} s")
 
 
 def probe(path: Path, limits: ProbeLimits | None = None) -> VideoInfo:
     """Read the container header, check it against ``limits`` and decode the first frame."""
     binary = ffmpeg_binary()
-    header = subprocess.run(  # noqa: S603 - fixed binary, no shell, input confined to file:
+    header = subprocess.run(
         [binary, "-hide_banner", "-nostdin", *safe_input_args(path)],
         capture_output=True,
         text=True,
@@ -146,10 +144,22 @@ def probe(path: Path, limits: ProbeLimits | None = None) -> VideoInfo:
     )
     info = parse_probe_output(header.stderr)
     check_limits(info, limits or ProbeLimits())
-    first_frame = subprocess.run(  # noqa: S603
+    first_frame = subprocess.run(
         [
-            binary, "-hide_banner", "-nostdin", "-loglevel", "error", "-xerror",
-            *safe_input_args(path), "-map", "0:v:0", "-frames:v", "1", "-f", "null", "-",
+            binary,
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-xerror",
+            *safe_input_args(path),
+            "-map",
+            "0:v:0",
+            "-frames:v",
+            "1",
+            "-f",
+            "null",
+            "-",
         ],
         capture_output=True,
         text=True,

@@ -48,7 +48,17 @@ def test_http_url_job_is_keyed_and_downloadable(stack, clips, clip_server, tmp_p
     assert status["status"] == "DONE", status
     assert status["progress"] == 100
     assert status["error"] is None
-    assert set(status) >= {"jobId", "inputUrl", "status", "outputUrl", "createdAt", "updatedAt", "error", "options", "progress"}
+    assert set(status) >= {
+        "jobId",
+        "inputUrl",
+        "status",
+        "outputUrl",
+        "createdAt",
+        "updatedAt",
+        "error",
+        "options",
+        "progress",
+    }
     response = requests.get(status["outputUrl"], timeout=30)
     assert response.headers["Content-Type"] == "video/webm"
     output = download(status["outputUrl"], tmp_path / "out.webm")

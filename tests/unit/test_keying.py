@@ -1,0 +1,167 @@
+"""The keying engine on frames and clips whose right answer is known."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from service.errors import BadRequest, JobFailed
+from service.keying import KeyOptions, key_video, matte, parse_key_options, probe
+from service.keying.ffmpeg import ffmpeg_binary
+from tests.helpers import decode_rgba, duration_s, screen_and_subject_masks
+
+
+def rgb_to_yuv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """BT.709 limited range, as an encoder would store it."""
+    r, g, b = (rgb[..., i] / 255.0 for i in range(3))
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return (
+        np.round(16 + 219 * y).astype(np.uint8),
+        np.round(128 + 224 * (b - y) / 1.8556).astype(np.uint8),
+        np.round(128 + 224 * (r - y) / 1.5748).astype(np.uint8),
+    )
+
+
+def frame_of(rgb_colors: list[tuple[int, int, int]], size: int = 32) -> np.ndarray:
+    return np.concatenate([np.tile(np.array(c, np.float64), (size, size, 1)) for c in rgb_colors], axis=1)
+
+
+@pytest.mark.parametrize(
+    ("screen", "is_blue"),
+    [
+        ((63, 163, 90), False),
+        ((40, 140, 60), False),
+        ((110, 190, 80), False),
+        ((42, 85, 184), True),
+        ((30, 60, 150), True),
+    ],
+)
+def test_key_colour_is_detected_for_green_and_blue_screens_of_any_shade(screen, is_blue):
+    rgb = frame_of([screen, screen, screen, (208, 154, 124), (43, 45, 51)])
+    y, u, v = rgb_to_yuv(rgb)
+    key = matte.detect_key_color([y], [u], [v])
+    expected_y, expected_u, expected_v = (float(p.mean()) for p in rgb_to_yuv(np.array([[screen]], float)))
+    assert key.is_blue == is_blue
+    assert abs(key.u - expected_u) < 3 and abs(key.v - expected_v) < 3 and abs(key.y - expected_y) < 3
+
+
+def test_no_screen_in_the_footage_is_reported():
+    rgb = frame_of([(200, 150, 120), (90, 90, 90)])
+    with pytest.raises(ValueError, match="no green or blue screen"):
+        matte.detect_key_color(*[[p] for p in rgb_to_yuv(rgb)])
+
+
+def alpha_of(colors: list[tuple[int, int, int]], key_rgb=(63, 163, 90), **options) -> list[float]:
+    rgb = frame_of(colors, size=8)
+    y, u, v = rgb_to_yuv(rgb)
+    key = matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*key_rgb))
+    tables = matte.build_tables(key, KeyOptions(**options))
+    small = matte.luma_at_chroma_resolution(y, u[::2, ::2].shape)
+    alpha = matte.chroma_alpha(tables, small, u[::2, ::2], v[::2, ::2]) / 255.0
+    return [float(alpha[:, i * 4 : (i + 1) * 4].mean()) for i in range(len(colors))]
+
+
+def test_alpha_on_a_known_frame():
+    screen, shadow, hot = (63, 163, 90), (30, 80, 44), (80, 200, 110)
+    skin, dark, grey, white, dark_green_shirt = (
+        (208, 154, 124),
+        (20, 22, 25),
+        (128, 128, 128),
+        (240, 240, 240),
+        (60, 80, 60),
+    )
+    half = tuple((a + b) // 2 for a, b in zip(screen, grey, strict=True))
+    a = alpha_of([screen, shadow, hot, skin, dark, grey, white, dark_green_shirt, half])
+    assert a[0] == 0 and a[1] == 0 and a[2] == 0, "screen, its shadow and its hot spot are transparent"
+    assert min(a[3:7]) == 1.0, "skin, dark, grey and white stay opaque"
+    # A grey-green shirt is nearly opaque; per pixel it cannot be told from a screen/grey mix
+    # much greener than this, which must stay fractional (below).
+    assert a[7] > 0.9
+    assert 0.3 < a[8] < 0.7, "a 50 % mix of screen and grey is half transparent"
+
+
+def test_strength_trades_subject_for_screen():
+    greenish = (90, 140, 95)
+    weak, strong = alpha_of([greenish], strength=0.0)[0], alpha_of([greenish], strength=1.0)[0]
+    assert weak > strong
+
+
+def test_despill_removes_the_green_cast_and_leaves_other_colours_alone():
+    key = matte.key_color_from_hex("#3fa35a")
+    tables = matte.build_tables(key, KeyOptions())
+    spilled = rgb_to_yuv(np.array([[(150, 190, 140)]], float))  # skin-ish grey with green spill
+    skin = rgb_to_yuv(np.array([[(208, 154, 124)]], float))
+    red = rgb_to_yuv(np.array([[(200, 40, 40)]], float))
+    spill_u, spill_v = matte.despill_chroma(tables, spilled[1], spilled[2])
+    direction = key.chroma / np.hypot(*key.chroma)
+    before = (spilled[1].astype(float) - 128) * direction[0] + (spilled[2].astype(float) - 128) * direction[1]
+    after = (spill_u.astype(float) - 128) * direction[0] + (spill_v.astype(float) - 128) * direction[1]
+    assert after[0, 0] < before[0, 0] - 5, "green component is reduced"
+    for colour in (skin, red):
+        u, v = matte.despill_chroma(tables, colour[1], colour[2])
+        assert abs(int(u[0, 0]) - int(colour[1][0, 0])) <= 1 and abs(int(v[0, 0]) - int(colour[2][0, 0])) <= 1
+
+
+def test_alpha_upsampling_has_no_2x2_blocks():
+    small = np.zeros((4, 4), np.uint8)
+    small[:, 2:] = 255
+    full = matte.upsample_alpha(small, (8, 8))
+    assert len(np.unique(full[0])) > 2, "the edge is interpolated, not a hard 2-pixel step"
+
+
+@pytest.mark.parametrize(("output_format", "audio_codec"), [("webm", "opus"), ("mov", "pcm_s16le")])
+def test_both_formats_keep_frames_duration_and_audio(clips, tmp_path, output_format, audio_codec):
+    output = tmp_path / f"out.{output_format}"
+    progress: list[tuple[int, int]] = []
+    result = key_video(
+        clips["green"], output, KeyOptions(format=output_format), on_progress=lambda d, t: progress.append((d, t))
+    )
+    keyed, log = decode_rgba(output)
+    original, original_log = decode_rgba(clips["green"])
+    assert keyed.shape[0] == original.shape[0] == result.frames
+    assert abs(duration_s(log) - duration_s(original_log)) < 0.1
+    assert f"Audio: {audio_codec}" in log
+    assert progress[-1] == (result.frames, result.frames)
+    screen, subject = screen_and_subject_masks(original)
+    assert keyed[..., 3][screen].mean() < 6 and keyed[..., 3][subject].mean() > 249
+
+
+def test_blue_screen_clip_is_keyed_without_options(clips, tmp_path):
+    output = tmp_path / "blue.webm"
+    result = key_video(clips["blue"], output)
+    keyed, _ = decode_rgba(output)
+    original, _ = decode_rgba(clips["blue"])
+    screen, subject = screen_and_subject_masks(original)
+    assert result.key_color.startswith("#")
+    assert keyed[..., 3][screen].mean() < 6 and keyed[..., 3][subject].mean() > 249
+
+
+def test_colour_metadata_is_carried_through(tmp_path, clips):
+    tagged = tmp_path / "tagged.mp4"
+    subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-i", str(clips["silent"]), "-c:v", "libx264", "-colorspace", "bt709",
+         "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv", str(tagged)],
+        check=True,
+    )  # fmt: skip
+    output = tmp_path / "tagged.webm"
+    key_video(tagged, output)
+    assert "bt709" in decode_rgba(output)[1]
+
+
+def test_options_validation_names_the_field():
+    assert parse_key_options({"keyColor": "#2FA84F"}).key_color == "#2fa84f"
+    assert parse_key_options({"strength": 1}).strength == 1.0
+    for bad, field in [({"strength": -0.1}, "options.strength"), ({"despill": True}, "options.despill"),
+                       ({"edgeSoftness": "soft"}, "options.edgeSoftness"), ({"keyColor": "#12345"}, "options.keyColor"),
+                       ({"format": "mp4"}, "options.format"), ({"shadow": 1}, "options.shadow")]:  # fmt: skip
+        with pytest.raises(BadRequest, match=field.replace(".", r"\.")):
+            parse_key_options(bad)
+
+
+def test_a_file_that_is_not_a_video_is_refused_by_the_probe(tmp_path):
+    text = tmp_path / "a.mp4"
+    text.write_text("hello")
+    with pytest.raises(JobFailed, match="not a video"):
+        probe(text)
