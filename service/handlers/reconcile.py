@@ -9,8 +9,9 @@ from service.wiring import services
 
 ENVIRONMENT = frozenset({
     config.ENV_JOBS_TABLE, config.ENV_DEAD_LETTER_QUEUE_URL, config.ENV_STALE_JOB_AFTER_S,
-    config.ENV_JOB_RETENTION_DAYS,
 })  # fmt: skip
+
+IAM_ACTIONS = frozenset({"dynamodb:Scan", "dynamodb:UpdateItem", "sqs:ReceiveMessage"})
 
 
 def handler(event: dict, context: object = None) -> dict:

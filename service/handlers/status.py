@@ -11,6 +11,9 @@ ENVIRONMENT = frozenset({
     config.ENV_JOBS_TABLE, config.ENV_OUTPUT_BUCKET, config.ENV_OUTPUT_URL_TTL_S, config.ENV_AUTH_MODE,
 })  # fmt: skip
 
+# GetObject is what the presigned output URL is signed for.
+IAM_ACTIONS = frozenset({"dynamodb:GetItem", "s3:GetObject"})
+
 
 def _status(event: dict) -> dict:
     deps = services()

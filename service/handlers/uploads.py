@@ -9,6 +9,9 @@ from service.wiring import services
 
 ENVIRONMENT = frozenset({config.ENV_INPUT_BUCKET, config.ENV_UPLOAD_URL_TTL_S})
 
+# PutObject is what the presigned upload URL is signed for.
+IAM_ACTIONS = frozenset({"s3:PutObject"})
+
 
 def _uploads(event: dict) -> dict:
     deps = services()

@@ -16,8 +16,16 @@ ENVIRONMENT = frozenset({
     config.ENV_JOBS_TABLE, config.ENV_INPUT_BUCKET, config.ENV_OUTPUT_BUCKET, config.ENV_WORK_DIR,
     config.ENV_MAX_INPUT_BYTES, config.ENV_DOWNLOAD_TIMEOUT_S, config.ENV_MAX_ATTEMPTS,
     config.ENV_FETCH_ALLOW_HTTP, config.ENV_FETCH_ALLOWED_NETWORKS, config.ENV_MAX_DURATION_S,
-    config.ENV_MAX_PIXELS, config.ENV_JOB_RETENTION_DAYS, config.ENV_FFMPEG_PATH,
+    config.ENV_MAX_PIXELS, config.ENV_FFMPEG_PATH,
 })  # fmt: skip
+
+IAM_ACTIONS = frozenset(
+    {"dynamodb:GetItem", "dynamodb:UpdateItem", "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}
+)
+# Not called by this code but by Lambda's SQS event source mapping, with this function's role.
+EVENT_SOURCE_ACTIONS = frozenset(
+    {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
+)
 
 logging.getLogger("green-screen-remover").setLevel(logging.INFO)
 

@@ -12,6 +12,8 @@ import shutil
 from functools import lru_cache
 from pathlib import Path
 
+from service.config import settings
+
 # The Lambda layer puts the binary here (see scripts/build_layer.py).
 LAMBDA_LAYER_FFMPEG = "/opt/bin/ffmpeg"
 
@@ -28,8 +30,9 @@ ALLOWED_DEMUXERS = (
 
 
 @lru_cache(maxsize=1)
-def ffmpeg_binary(configured: str | None = None) -> str:
+def ffmpeg_binary() -> str:
     """The FFmpeg to run: ``FFMPEG_PATH``, the Lambda layer's, imageio-ffmpeg's, or ``PATH``'s."""
+    configured = settings().ffmpeg_path
     if configured:
         return configured
     if os.path.exists(LAMBDA_LAYER_FFMPEG):
