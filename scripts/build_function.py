@@ -34,7 +34,6 @@ def install_dependencies(target: Path) -> None:
             sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--no-deps",
             "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.11",
             "--only-binary=:all:", "--target", str(target), *_runtime_requirements(),
-            "annotated-types==0.7.0", "typing-extensions==4.15.0", "typing-inspection==0.4.2",
         ],
         check=True,
     )  # fmt: skip

@@ -9,7 +9,7 @@ from service.wiring import services
 
 ENVIRONMENT = frozenset({
     config.ENV_JOBS_TABLE, config.ENV_JOB_QUEUE_URL, config.ENV_INPUT_BUCKET,
-    config.ENV_FETCH_ALLOW_HTTP, config.ENV_FETCH_ALLOWED_NETWORKS, 
+    config.ENV_FETCH_ALLOW_HTTP, config.ENV_FETCH_ALLOWED_NETWORKS,
     config.ENV_JOB_RETENTION_DAYS,
 })  # fmt: skip
 

