@@ -64,18 +64,20 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
 
 def forbidden_reason(address: IpAddress) -> str | None:
     """Why ``address`` must not be contacted, or ``None`` when it is public unicast."""
+    if address.is_unspecified:
+        return "is the unspecified address"
+    if address.is_loopback:
+        return "is a loopback address"
     if isinstance(address, ipaddress.IPv6Address):
         embedded = _embedded_ipv4(address)
         if embedded is not None:
             inner = forbidden_reason(embedded)
             return f"embeds {embedded}, which {inner}" if inner else None
     checks = (
-        (address.is_unspecified, "is the unspecified address"),
-        (address.is_loopback, "is a loopback address"),
         (address.is_link_local, "is link-local (this includes cloud metadata endpoints)"),
         (address.is_multicast, "is a multicast address"),
-        (address.is_private, "is a private address"),
         (address.is_reserved, "is a reserved address"),
+        (address.is_private, "is a private address"),
         (not address.is_global, "is not a public address"),
     )
     for failed, reason in checks:
@@ -98,7 +100,8 @@ def _literal_ip(host: str) -> IpAddress | None:
     return None
 
 
-def _default_resolver(host: str, port: int) -> list[str]:
+def resolve_host(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (looked up once per hop by :meth:`UrlPolicy.resolve`)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [info[4][0] for info in infos]
 
@@ -110,7 +113,7 @@ class UrlPolicy:
     input_bucket: str | None = None
     allow_http: bool = False
     allowed_networks: tuple[IpNetwork, ...] = ()
-    resolver: Callable[[str, int], Iterable[str]] = field(default=_default_resolver, compare=False)
+    resolver: Callable[[str, int], Iterable[str]] | None = field(default=None, compare=False)
 
     @property
     def schemes(self) -> tuple[str, ...]:
@@ -182,7 +185,8 @@ class UrlPolicy:
             self.check_address(literal, target.host)
             return literal
         try:
-            addresses = [ipaddress.ip_address(a.split("%")[0]) for a in self.resolver(target.host, target.port)]
+            found = (self.resolver or resolve_host)(target.host, target.port)
+            addresses = [ipaddress.ip_address(a.split("%")[0]) for a in found]
         except (OSError, UnicodeError) as exc:
             raise UrlRefused(f"cannot resolve host {target.host}: {exc}") from None
         if not addresses:

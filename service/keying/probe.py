@@ -49,12 +49,12 @@ class ProbeLimits:
     max_duration_s: float = 600.0
 
 
-def _describe_failure(stderr: str) -> str:
+def _describe_failure(stderr: str, head: bytes = b"") -> str:
     lowered = stderr.lower()
+    if head[4:8] == b"ftyp":  # starts like an MP4 but FFmpeg cannot open it: cut off
+        return "input is not a complete MP4 (its index, the 'moov' atom, is missing: truncated upload?)"
     if "invalid data found" in lowered or ("format" in lowered and "not on whitelist" in lowered):
         return "input is not a video (FFmpeg does not recognise the file format)"
-    if "moov atom not found" in lowered:
-        return "input is not a complete MP4 (its index, the 'moov' atom, is missing: truncated upload?)"
     if "end of file" in lowered or "truncat" in lowered:
         return "input video is truncated"
     return "input is not a readable video"
@@ -83,10 +83,13 @@ def _parse_color(details: str) -> dict[str, str | None]:
     }
 
 
-def parse_probe_output(stderr: str) -> VideoInfo:
-    """Turn ``ffmpeg -i`` output into :class:`VideoInfo`; raise :class:`JobFailed` when unusable."""
+def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
+    """Turn ``ffmpeg -i`` output into :class:`VideoInfo`; raise :class:`JobFailed` when unusable.
+
+    ``head`` is the file's first bytes: an MP4 signature FFmpeg cannot open means a cut-off MP4.
+    """
     if "Input #0" not in stderr:
-        raise JobFailed(_describe_failure(stderr))
+        raise JobFailed(_describe_failure(stderr, head))
     video = _VIDEO.search(stderr)
     if not video:
         kind = "audio only" if _AUDIO.search(stderr) else "no video stream"
@@ -142,7 +145,9 @@ def probe(path: Path, limits: ProbeLimits | None = None) -> VideoInfo:
         timeout=PROBE_TIMEOUT_S,
         check=False,
     )
-    info = parse_probe_output(header.stderr)
+    with path.open("rb") as handle:
+        head = handle.read(12)
+    info = parse_probe_output(header.stderr, head)
     check_limits(info, limits or ProbeLimits())
     first_frame = subprocess.run(
         [
@@ -168,7 +173,7 @@ def probe(path: Path, limits: ProbeLimits | None = None) -> VideoInfo:
         check=False,
     )
     if first_frame.returncode != 0:
-        raise JobFailed("input video cannot be decoded (the first frame is broken)")
+        raise JobFailed("input video is truncated or corrupt: its first frame cannot be decoded")
     return info
 
 

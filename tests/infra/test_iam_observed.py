@@ -16,8 +16,7 @@ from local.stack import REGION, bootstrap, handler_environment, stack_names
 from service import wiring
 from service.aws import clients
 from service.handlers import reconcile, status, submit, uploads, worker
-from tests.unit.conftest import api_event
-from tests.unit.test_handlers import FakeContext, sqs_event
+from tests.events import FakeContext, api_event, sqs_event
 
 # Operations whose IAM action is not simply service:Operation.
 S3_ACTION_OF = {

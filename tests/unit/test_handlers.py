@@ -8,9 +8,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from service import wiring
-from service.handlers import status, submit, uploads, worker
+from service.handlers import submit, uploads, worker
 from service.jobs import ERROR, PENDING
-from tests.unit.conftest import api_event
+from tests.events import FakeContext, api_event, get_status, sqs_event
 
 VALID_URL = "https://videos.example.com/take-1.mp4"
 
@@ -18,13 +18,6 @@ VALID_URL = "https://videos.example.com/take-1.mp4"
 def post_submit(body, headers=None, authorizer=None) -> tuple[int, dict]:
     raw = body if isinstance(body, str | None) else json.dumps(body)
     response = submit.handler(api_event("POST", "/submit", raw, headers=headers, authorizer=authorizer))
-    return response["statusCode"], json.loads(response["body"])
-
-
-def get_status(job_id: str, authorizer=None) -> tuple[int, dict]:
-    response = status.handler(
-        api_event("GET", f"/status/{job_id}", path_parameters={"jobId": job_id}, authorizer=authorizer)
-    )
     return response["statusCode"], json.loads(response["body"])
 
 
@@ -132,41 +125,6 @@ def test_uploads_returns_a_presigned_put_and_the_s3_uri(aws):
     assert "X-Amz-Signature=" in body["uploadUrl"]
     bad = uploads.handler(api_event("POST", "/uploads", json.dumps({"contentType": "text/html"})))
     assert bad["statusCode"] == 400
-
-
-class FakeContext:
-    def __init__(self, remaining_s: float = 300) -> None:
-        self.remaining_s = remaining_s
-        self.function_name = "worker"
-        self.aws_request_id = "req"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int(self.remaining_s * 1000)
-
-
-def sqs_event(*bodies: str, receive_count: int = 1) -> dict:
-    """An SQS event as Lambda's event source mapping delivers it."""
-    return {
-        "Records": [
-            {
-                "messageId": f"m-{index}",
-                "receiptHandle": f"r-{index}",
-                "body": body,
-                "attributes": {
-                    "ApproximateReceiveCount": str(receive_count),
-                    "SentTimestamp": "1795579200000",
-                    "SenderId": "AIDAEXAMPLE",
-                    "ApproximateFirstReceiveTimestamp": "1795579200001",
-                },
-                "messageAttributes": {},
-                "md5OfBody": "0" * 32,
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:eu-central-1:123456789012:green-screen-remover-jobs",
-                "awsRegion": "eu-central-1",
-            }
-            for index, body in enumerate(bodies)
-        ]
-    }
 
 
 def test_worker_reports_only_the_failed_record_of_a_batch(aws, clips):
