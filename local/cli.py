@@ -183,6 +183,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Only the SQS poller and worker, against an already bootstrapped endpoint (e.g. LocalStack)."""
+    import os
+
+    from local.emulator import point_process_at
+    from local.poller import Poller
+    from local.stack import REGION, bootstrap, handler_environment, stack_names
+    from service import wiring
+    from service.handlers import worker
+
+    session = point_process_at(args.endpoint, REGION)
+    resources = bootstrap(session, stack_names(), int(args.timeout))
+    os.environ.update(handler_environment(resources, args.allow_fetch_from, allow_http=True))
+    wiring.reset()
+    poller = Poller(
+        session.client("sqs"), resources.job_queue_url, worker.handler, region=REGION,
+        workers=args.workers, function_timeout_s=args.timeout, retry_delay_s=args.retry_delay,
+    )  # fmt: skip
+    print(f"worker polling {resources.job_queue_url}", flush=True)
+    poller.start()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        poller.stop()
+    return 0
+
+
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from local.emulator import point_process_at
     from local.stack import REGION, bootstrap, stack_names
@@ -240,6 +268,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out-dir", default="demo-output")
     _add_stack_options(demo)
     demo.set_defaults(func=cmd_demo)
+
+    work = sub.add_parser("worker", help="run only the queue poller and worker against an endpoint")
+    work.add_argument("--endpoint", required=True, help="the local stack's AWS endpoint")
+    work.add_argument("--workers", type=int, default=1)
+    work.add_argument("--timeout", type=float, default=300, help="the stand-in Lambda timeout in seconds")
+    work.add_argument("--retry-delay", type=int, default=2, help="seconds before a failed message is retried")
+    work.add_argument("--allow-fetch-from", default="127.0.0.0/8", help="networks inputs may come from (local only)")
+    work.set_defaults(func=cmd_worker)
 
     rec = sub.add_parser("reconcile", help="end stuck and dead-lettered jobs in ERROR")
     rec.add_argument("--endpoint", required=True, help="the local stack's AWS endpoint")

@@ -74,11 +74,12 @@ class LocalRuntime:
             }
         )
         wiring.reset()
-        self.start_worker()
+        if opts.workers > 0:
+            self.start_worker()
         self.start_api()
         return self
 
-    def start_worker(self) -> Poller:
+    def start_worker(self, workers: int | None = None) -> Poller:
         opts = self.options
         self.poller = Poller(
             self.session.client("sqs"),
@@ -86,7 +87,7 @@ class LocalRuntime:
             worker.handler,
             region=REGION,
             batch_size=opts.batch_size,
-            workers=opts.workers,
+            workers=workers or opts.workers or 1,
             function_timeout_s=opts.worker_timeout_s,
             retry_delay_s=opts.retry_delay_s,
         )

@@ -75,18 +75,25 @@ def _create_table(dynamodb: Any, name: str) -> None:
         pass
 
 
+def _ensure_queue(sqs: Any, name: str, attributes: dict[str, str]) -> str:
+    """Create the queue, or bring an existing one to these attributes."""
+    try:
+        return sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    except sqs.exceptions.QueueNameExists:
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        return url
+
+
 def _create_queues(sqs: Any, names: StackNames, worker_timeout_s: int) -> tuple[str, str]:
-    dlq_url = sqs.create_queue(
-        QueueName=names.dead_letter_queue, Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_S)}
-    )["QueueUrl"]
+    dlq_url = _ensure_queue(sqs, names.dead_letter_queue, {"MessageRetentionPeriod": str(DLQ_RETENTION_S)})
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    queue_url = sqs.create_queue(
-        QueueName=names.job_queue,
-        Attributes={
-            "VisibilityTimeout": str(VISIBILITY_TIMEOUT_FACTOR * worker_timeout_s),
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}),
-        },
-    )["QueueUrl"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)})
+    queue_url = _ensure_queue(
+        sqs,
+        names.job_queue,
+        {"VisibilityTimeout": str(VISIBILITY_TIMEOUT_FACTOR * worker_timeout_s), "RedrivePolicy": redrive},
+    )
     return queue_url, dlq_url
 
 

@@ -24,8 +24,10 @@ from service.storage import output_key
 from service.wiring import Services
 
 logger = logging.getLogger("green-screen-remover")
-# Time kept back from the Lambda deadline for the upload and the final status write.
+# Time kept back from the Lambda deadline for the upload and the final status write: 30 s, or a
+# fifth of the whole budget for short timeouts.
 DEADLINE_MARGIN_S = 30.0
+DEADLINE_MARGIN_FRACTION = 0.2
 PROGRESS_INTERVAL_S = 2.0
 LEASE_GRACE_S = 10.0
 
@@ -108,6 +110,7 @@ def _explain_skip(jobs: JobStore, job_id: str) -> None:
 def _run(job: Job, delivery: Delivery, services: Services) -> None:
     settings = services.settings
     options = KeyOptions.model_validate(job.options)
+    margin_s = min(DEADLINE_MARGIN_S, DEADLINE_MARGIN_FRACTION * delivery.remaining_s())
     work_dir = Path(tempfile.mkdtemp(prefix=f"job-{job.job_id}-", dir=settings.work_dir))
     try:
         source = work_dir / "input"
@@ -120,7 +123,7 @@ def _run(job: Job, delivery: Delivery, services: Services) -> None:
             options,
             info=info,
             on_progress=ProgressPublisher(services.jobs, job, delivery),
-            should_stop=lambda: delivery.remaining_s() < DEADLINE_MARGIN_S,
+            should_stop=lambda: delivery.remaining_s() < margin_s,
         )
         source.unlink()  # free /tmp before the upload needs nothing but the output
         key = output_key(job.job_id, options.format)
