@@ -127,7 +127,7 @@ def cmd_key(args: argparse.Namespace) -> int:
     return 0
 
 
-def _runtime(args: argparse.Namespace, port: int):
+def _runtime(args: argparse.Namespace, port: int, host: str = "127.0.0.1"):
     from local.runtime import LocalOptions, LocalRuntime
 
     keys = (
@@ -135,14 +135,14 @@ def _runtime(args: argparse.Namespace, port: int):
     )
     return LocalRuntime(
         LocalOptions(
-            port=port, endpoint=args.endpoint, workers=args.workers, api_keys=keys,
+            port=port, host=host, endpoint=args.endpoint, workers=args.workers, api_keys=keys,
             auth_mode="api_key" if keys else "none", rate_limit_per_s=args.rate_limit,
         )
     )  # fmt: skip
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    runtime = _runtime(args, args.port).start()
+    runtime = _runtime(args, args.port, args.host).start()
     where = "embedded moto server" if runtime.emulator.embedded else runtime.emulator.endpoint
     print(f"green-screen-remover listening on {runtime.base_url} (AWS: {where}); Ctrl-C stops", flush=True)
     try:
@@ -246,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the shim, worker and AWS emulator")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (0.0.0.0 in a container)")
     _add_stack_options(serve)
     serve.set_defaults(func=cmd_serve)
 

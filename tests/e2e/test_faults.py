@@ -133,7 +133,9 @@ def test_reconciler_finishes_dead_lettered_and_stale_jobs(quiet_stack, clip_serv
     lost = submit(quiet_stack.base_url, f"{clip_server}/green.mp4")
     dead = submit(quiet_stack.base_url, f"{clip_server}/green.mp4")
     sqs.purge_queue(QueueUrl=resources.job_queue_url)  # both messages are lost ...
-    sqs.send_message(QueueUrl=resources.dead_letter_queue_url, MessageBody=json.dumps({"jobId": dead}))  # ... one dead-lettered
+    sqs.send_message(
+        QueueUrl=resources.dead_letter_queue_url, MessageBody=json.dumps({"jobId": dead})
+    )  # ... one dead-lettered
     report = reconcile(jobs, sqs, resources.dead_letter_queue_url, stale_after_s=3600)
     assert report.dead_lettered == [dead] and report.stale == []
     report = reconcile(jobs, sqs, resources.dead_letter_queue_url, stale_after_s=0)
@@ -167,7 +169,18 @@ class SlowVideo(http.server.BaseHTTPRequestHandler):
 def start_worker_process(endpoint: str, timeout_s: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT")}
     return subprocess.Popen(
-        [sys.executable, "-m", "local.cli", "worker", "--endpoint", endpoint, "--timeout", str(timeout_s), "--retry-delay", "1"],
+        [
+            sys.executable,
+            "-m",
+            "local.cli",
+            "worker",
+            "--endpoint",
+            endpoint,
+            "--timeout",
+            str(timeout_s),
+            "--retry-delay",
+            "1",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

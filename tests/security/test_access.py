@@ -29,7 +29,9 @@ def test_requests_without_a_valid_key_are_refused(guarded):
 
 def test_a_job_is_visible_only_to_the_caller_who_made_it(guarded):
     alice, bob = {"x-api-key": "key-alice"}, {"x-api-key": "key-bob"}
-    made = requests.post(f"{guarded.base_url}/submit", json={"inputUrl": "https://v.example.com/a.mp4"}, headers=alice, timeout=10)
+    made = requests.post(
+        f"{guarded.base_url}/submit", json={"inputUrl": "https://v.example.com/a.mp4"}, headers=alice, timeout=10
+    )
     assert made.status_code == 202
     job_id = made.json()["jobId"]
     assert requests.get(f"{guarded.base_url}/status/{job_id}", headers=alice, timeout=10).status_code == 200
