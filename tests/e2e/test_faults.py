@@ -65,7 +65,16 @@ def quiet_stack():
     runtime.stop()
 
 
-def test_the_same_message_delivered_twice_at_once_is_processed_once(quiet_stack, clip_server, counted_keying):
+@pytest.fixture()
+def patient_stack():
+    """Like quiet_stack, but with a timeout no loaded machine reaches: every keying run is a real duplicate."""
+    runtime = LocalRuntime(LocalOptions(workers=0, retry_delay_s=1, worker_timeout_s=120)).start()
+    yield runtime
+    runtime.stop()
+
+
+def test_the_same_message_delivered_twice_at_once_is_processed_once(patient_stack, clip_server, counted_keying):
+    quiet_stack = patient_stack
     job_id = submit(quiet_stack.base_url, f"{clip_server}/green.mp4")
     quiet_stack.session.client("sqs").send_message(
         QueueUrl=quiet_stack.resources.job_queue_url, MessageBody=json.dumps({"jobId": job_id})
