@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from flask import Flask, Response, request
 
 from service.handlers import status, submit, uploads
+from service.http import json_response
 
 API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024
 Handler = Callable[[dict, object], dict]
@@ -119,13 +120,7 @@ def to_flask_response(result: dict) -> Response:
 
 
 def _error(status_code: int, code: str, message: str) -> Response:
-    return to_flask_response(
-        {
-            "statusCode": status_code,
-            "headers": {"Content-Type": "application/json"},
-            "body": f'{{"error": {{"code": "{code}", "message": "{message}"}}}}',
-        }
-    )
+    return to_flask_response(json_response(status_code, {"error": {"code": code, "message": message}}))
 
 
 def create_app(api_keys: dict[str, str] | None = None, rate_limiter: RateLimiter | None = None) -> Flask:

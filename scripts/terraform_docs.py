@@ -17,13 +17,15 @@ ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- BEGIN_TF_DOCS -->", "<!-- END_TF_DOCS -->"
 
 
-def _clean(value: object) -> object:
+def unquote(value: object, drop_markers: bool = True) -> object:
+    """Strip hcl2's string quotes and comments; ``drop_markers`` also drops ``__is_block__``."""
     if isinstance(value, str):
         return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [unquote(v, drop_markers) for v in value]
     if isinstance(value, dict):
-        return {_clean(k): _clean(v) for k, v in value.items() if not str(k).startswith("__")}
+        dropped = ("__",) if drop_markers else ("__comments__", "__inline_comments__")
+        return {unquote(k): unquote(v, drop_markers) for k, v in value.items() if not str(k).startswith(dropped)}
     return value
 
 
@@ -32,7 +34,7 @@ def _blocks(directory: Path, filename: str, kind: str) -> dict[str, dict]:
     if not path.exists():
         return {}
     parsed = hcl2.load(path.open())
-    return {_clean(name): _clean(body) for block in parsed.get(kind, []) for name, body in block.items()}
+    return {unquote(name): unquote(body) for block in parsed.get(kind, []) for name, body in block.items()}
 
 
 def _cell(value: object) -> str:

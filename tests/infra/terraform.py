@@ -4,29 +4,19 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import hcl2
+
+from scripts.terraform_docs import unquote
 
 TERRAFORM = Path(__file__).resolve().parents[2] / "terraform"
 MODULES = TERRAFORM / "modules"
 
 
-def unquote(value: Any) -> Any:
-    """hcl2 keeps string quotes and block markers; strip both."""
-    if isinstance(value, str):
-        return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
-    if isinstance(value, list):
-        return [unquote(v) for v in value]
-    if isinstance(value, dict):
-        return {unquote(k): unquote(v) for k, v in value.items() if k not in {"__comments__", "__inline_comments__"}}
-    return value
-
-
 @cache
 def load(path: Path) -> dict:
     with path.open() as handle:
-        return unquote(hcl2.load(handle))
+        return unquote(hcl2.load(handle), drop_markers=False)
 
 
 def tf_files() -> list[Path]:
