@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from service.errors import JobFailed, RetryableFailure
-from service.keying import encoders, matte
+from service.keying import edges, encoders, matte
 from service.keying.ffmpeg import base_args, ffmpeg_binary, safe_input_args
 from service.keying.options import KeyOptions
 from service.keying.probe import VideoInfo, probe
@@ -70,19 +70,20 @@ class Cancelled(RetryableFailure):
     """The caller asked the engine to stop (e.g. the Lambda deadline is near)."""
 
 
-def _decode_samples(path: Path, info: VideoInfo) -> list[np.ndarray]:
-    """A few small frames spread over the clip, for key-colour detection."""
-    width = min(DETECTION_WIDTH, info.width) // 2 * 2
-    height = max(2, round(info.height * width / info.width / 2) * 2)
-    layout = FrameLayout(width, height)
+def _decode_samples(path: Path, info: VideoInfo) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """A few full-resolution frames spread over the clip (full resolution keeps the real noise).
+
+    Each is the keyframe at or before its time: decoding only keyframes makes a sample cost one
+    frame's decode however far into the clip it is.
+    """
+    layout = FrameLayout(info.width, info.height)
     frames = []
     for index in range(DETECTION_SAMPLES):
         at = info.duration_s * index / DETECTION_SAMPLES
         result = subprocess.run(
             [
-                *base_args(ffmpeg_binary()), "-ss", f"{at:.3f}", *safe_input_args(path),
-                "-map", "0:v:0", "-frames:v", "1", "-vf", f"scale={width}:{height}",
-                "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
+                *base_args(ffmpeg_binary()), "-skip_frame", "nokey", "-ss", f"{at:.3f}", *safe_input_args(path),
+                "-map", "0:v:0", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
             ],
             capture_output=True,
             timeout=60,
@@ -95,29 +96,43 @@ def _decode_samples(path: Path, info: VideoInfo) -> list[np.ndarray]:
     return frames
 
 
-def choose_key_color(path: Path, info: VideoInfo, options: KeyOptions) -> matte.KeyColor:
-    matrix = "bt709" if (info.color_space or ("bt709" if info.height >= 720 else "")) == "bt709" else "bt601"
-    if options.key_color:
-        return matte.key_color_from_hex(options.key_color, matrix)
+def plan_matte(path: Path, info: VideoInfo, options: KeyOptions) -> tuple[matte.KeyColor, matte.MatteTables]:
+    """Key colour (given or detected) and the clip's tables, tuned to its measured noise."""
     samples = _decode_samples(path, info)
-    y_small = [matte.luma_at_chroma_resolution(y, u.shape) for y, u, _ in samples]
-    try:
-        return matte.detect_key_color(y_small, [u for _, u, _ in samples], [v for _, _, v in samples])
-    except ValueError as exc:
-        raise JobFailed(str(exc)) from None
+    # Every n-th chroma sample: about DETECTION_WIDTH across, with each sample's own noise intact.
+    step = max(1, (info.width // 2) // DETECTION_WIDTH)
+    planes = [
+        (matte.luma_at_chroma_resolution(y, u.shape)[::step, ::step], u[::step, ::step], v[::step, ::step])
+        for y, u, v in samples
+    ]
+    if options.key_color:
+        key = matte.key_color_from_hex(options.key_color, _matrix(info))
+    else:
+        try:
+            key = matte.detect_key_color(*(list(column) for column in zip(*planes, strict=True)))
+        except ValueError as exc:
+            raise JobFailed(str(exc)) from None
+    noise = matte.screen_noise(key, *(np.concatenate([p[i].ravel() for p in planes]) for i in range(3)))
+    return key, matte.build_tables(key, options, noise)
+
+
+def _matrix(info: VideoInfo) -> str:
+    return "bt709" if (info.color_space or ("bt709" if info.height >= 720 else "")) == "bt709" else "bt601"
 
 
 def key_frame(tables: matte.MatteTables, layout: FrameLayout, frame: np.ndarray, out: np.ndarray) -> None:
     """Key one yuv420p frame into ``out`` (yuva420p: Y, despilled U and V, alpha)."""
     y, u, v = layout.split(frame)
+    out_y, out_u, out_v = layout.split(out[: layout.frame_bytes])
+    out_alpha = out[layout.frame_bytes :].reshape(layout.height, layout.width)
     y_small = matte.luma_at_chroma_resolution(y, layout.chroma_shape)
-    alpha_small = matte.chroma_alpha(tables, y_small, u, v)
-    new_u, new_v = matte.despill_chroma(tables, u, v)
-    luma, chroma = layout.luma_bytes, layout.chroma_bytes
-    out[:luma] = frame[:luma]
-    out[luma : luma + chroma] = new_u.ravel()
-    out[luma + chroma : luma + 2 * chroma] = new_v.ravel()
-    out[luma + 2 * chroma :] = matte.upsample_alpha(alpha_small, (layout.height, layout.width)).ravel()
+    uv_index = matte.chroma_index(u, v)
+    alpha_small = matte.chroma_alpha(tables, y_small, uv_index)
+    out_u[:], out_v[:] = matte.despill_chroma(tables, uv_index)
+    out_alpha[:] = edges.upsample_alpha(alpha_small, y_small, y)
+    out_y[:] = y
+    matte.remove_luma_spill(tables, out_y, alpha_small, uv_index)
+    matte.clear_transparent(tables, out_y, out_u, out_v, out_alpha, alpha_small)
 
 
 def _decoder(path: Path) -> subprocess.Popen:
@@ -197,8 +212,7 @@ def key_video(
     """
     options = options or KeyOptions()
     info = info or probe(source)
-    key = choose_key_color(source, info, options)
-    tables = matte.build_tables(key, options)
+    key, tables = plan_matte(source, info, options)
     layout = FrameLayout(info.width, info.height)
     decoder = _decoder(source)
     encoder = _encoder(source, output, info, options.format)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from service.errors import BadRequest, JobFailed
-from service.keying import KeyOptions, key_video, matte, parse_key_options, probe
+from service.keying import KeyOptions, edges, engine, key_video, matte, parse_key_options, probe
 from service.keying.ffmpeg import ffmpeg_binary
 from tests.helpers import decode_rgba, duration_s, screen_and_subject_masks
 
@@ -59,7 +59,7 @@ def alpha_of(colors: list[tuple[int, int, int]], key_rgb=(63, 163, 90), **option
     key = matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*key_rgb))
     tables = matte.build_tables(key, KeyOptions(**options))
     small = matte.luma_at_chroma_resolution(y, u[::2, ::2].shape)
-    alpha = matte.chroma_alpha(tables, small, u[::2, ::2], v[::2, ::2]) / 255.0
+    alpha = matte.chroma_alpha(tables, small, matte.chroma_index(u[::2, ::2], v[::2, ::2])) / 255.0
     return [float(alpha[:, i * 4 : (i + 1) * 4].mean()) for i in range(len(colors))]
 
 
@@ -94,21 +94,75 @@ def test_despill_removes_the_green_cast_and_leaves_other_colours_alone():
     spilled = rgb_to_yuv(np.array([[(150, 190, 140)]], float))  # skin-ish grey with green spill
     skin = rgb_to_yuv(np.array([[(208, 154, 124)]], float))
     red = rgb_to_yuv(np.array([[(200, 40, 40)]], float))
-    spill_u, spill_v = matte.despill_chroma(tables, spilled[1], spilled[2])
+    spill_u, spill_v = matte.despill_chroma(tables, matte.chroma_index(spilled[1], spilled[2]))
     direction = key.chroma / np.hypot(*key.chroma)
     before = (spilled[1].astype(float) - 128) * direction[0] + (spilled[2].astype(float) - 128) * direction[1]
     after = (spill_u.astype(float) - 128) * direction[0] + (spill_v.astype(float) - 128) * direction[1]
     assert after[0, 0] < before[0, 0] - 5, "green component is reduced"
     for colour in (skin, red):
-        u, v = matte.despill_chroma(tables, colour[1], colour[2])
+        u, v = matte.despill_chroma(tables, matte.chroma_index(colour[1], colour[2]))
         assert abs(int(u[0, 0]) - int(colour[1][0, 0])) <= 1 and abs(int(v[0, 0]) - int(colour[2][0, 0])) <= 1
 
 
-def test_alpha_upsampling_has_no_2x2_blocks():
+def test_alpha_upsampling_has_no_2x2_blocks_where_luma_gives_no_edge():
     small = np.zeros((4, 4), np.uint8)
     small[:, 2:] = 255
-    full = matte.upsample_alpha(small, (8, 8))
+    flat_luma = np.full((8, 8), 120, np.uint8)
+    full = edges.upsample_alpha(small, np.full((4, 4), 120, np.uint8), flat_luma)
     assert len(np.unique(full[0])) > 2, "the edge is interpolated, not a hard 2-pixel step"
+    assert (full[:, :2] == 0).all() and (full[:, -2:] == 255).all(), "flat regions stay exact"
+
+
+def test_luma_places_an_edge_inside_a_chroma_block():
+    # Subject (dark) covers full-resolution columns 5.. ; the screen (bright) columns 0-4.
+    # Column 5 starts in the middle of chroma block 2, whose alpha is therefore about half.
+    luma = np.full((8, 12), 150, np.uint8)
+    luma[:, 5:] = 40
+    luma_small = matte.luma_at_chroma_resolution(luma, (4, 6))
+    alpha_small = np.array([[0, 0, 128, 255, 255, 255]] * 4, np.uint8)
+    full = edges.upsample_alpha(alpha_small, luma_small, luma)
+    assert (full[:, 4] < 60).all(), "the screen pixel of the split block stays transparent"
+    assert (full[:, 5] > 195).all(), "the subject pixel of the split block becomes opaque"
+    plain = edges.repeat_2x2(alpha_small, (8, 12))
+    assert np.abs(full[:, 4:6].astype(int) - [0, 255]).sum() < np.abs(plain[:, 4:6].astype(int) - [0, 255]).sum()
+
+
+def test_noise_is_measured_and_keeps_a_noisy_screen_clean():
+    rng = np.random.default_rng(1)
+    screen = np.tile(np.array([63, 163, 90], float), (128, 128, 1))
+    key = matte.key_color_from_hex("#3fa35a")
+    clean, noisy = (
+        rgb_to_yuv(np.clip(screen + rng.normal(0, sigma, screen.shape), 0, 255)) for sigma in (0.5, 6.0)
+    )
+    noise = [matte.screen_noise(key, y[::2, ::2], u[::2, ::2], v[::2, ::2]) for y, u, v in (clean, noisy)]
+    assert noise[0] < 0.03 < noise[1]
+    calm_high, noisy_high = matte.clip_points(KeyOptions(), noise[0])[1], matte.clip_points(KeyOptions(), noise[1])[1]
+    assert noisy_high < calm_high
+    y, u, v = (plane[::2, ::2] for plane in noisy)
+    naive = matte.chroma_alpha(matte.build_tables(key, KeyOptions()), y, matte.chroma_index(u, v))
+    tables = matte.build_tables(key, KeyOptions(), noise[1])
+    adapted = matte.chroma_alpha(tables, y, matte.chroma_index(u, v))
+    assert (naive > 0).mean() > 0.01, "the fixed clip point speckles on this noise"
+    assert (adapted > 0).mean() < 0.003, "the measured one keys the noisy screen clean"
+
+
+def test_spill_luma_leaves_opaque_pixels_and_transparent_pixels_are_flattened():
+    key = matte.key_color_from_hex("#3fa35a")
+    tables = matte.build_tables(key, KeyOptions())
+    colours = [(63, 163, 90), (128, 128, 128), (143, 171, 138)]  # screen, grey, grey + 12 % screen light
+    y, u, v = rgb_to_yuv(frame_of(colours, size=8))
+    layout = engine.FrameLayout(y.shape[1], y.shape[0])
+    frame = np.concatenate([y.ravel(), u[::2, ::2].ravel(), v[::2, ::2].ravel()])
+    out = np.empty(layout.frame_bytes + layout.luma_bytes, np.uint8)
+    engine.key_frame(tables, layout, frame, out)
+    out_y, out_u, out_v = layout.split(out[: layout.frame_bytes])
+    alpha = out[layout.frame_bytes :].reshape(y.shape)
+    assert (alpha[:, :6] == 0).all() and (alpha[:, 10:] == 255).all()
+    assert (out_y[:, :6] == tables.screen_luma).all() and (out_u[:, :3] == 128).all() and (out_v[:, :3] == 128).all()
+    grey_y = int(y[0, 12])
+    spilled_y, despilled_y = int(y[0, 20]), int(out_y[0, 20])
+    assert abs(int(out_y[0, 12]) - grey_y) <= 1, "unspilled grey keeps its luma"
+    assert abs(despilled_y - grey_y) < abs(spilled_y - grey_y) - 4, "the spill light's luma is taken out"
 
 
 @pytest.mark.parametrize(("output_format", "audio_codec"), [("webm", "opus"), ("mov", "pcm_s16le")])
