@@ -186,7 +186,7 @@ def build_tables(key: KeyColor, options: KeyOptions, noise: float = 0.0) -> Matt
         despill_u=despill_u,
         despill_v=despill_v,
         spill_luma=spill_luma,
-        screen_luma=int(round(key.y)),
+        screen_luma=round(key.y),
     )
 
 
@@ -234,7 +234,9 @@ def remove_luma_spill(tables: MatteTables, luma: np.ndarray, alpha_small: np.nda
     luma -= full
 
 
-def clear_transparent(tables: MatteTables, luma: np.ndarray, u: np.ndarray, v: np.ndarray, alpha: np.ndarray, alpha_small: np.ndarray) -> None:
+def clear_transparent(
+    tables: MatteTables, luma: np.ndarray, u: np.ndarray, v: np.ndarray, alpha: np.ndarray, alpha_small: np.ndarray
+) -> None:
     """Fill fully transparent pixels with one flat colour, in place.
 
     Their colour is never seen, but the screen's noise would cost the encoder time and bits.

@@ -131,9 +131,7 @@ def test_noise_is_measured_and_keeps_a_noisy_screen_clean():
     rng = np.random.default_rng(1)
     screen = np.tile(np.array([63, 163, 90], float), (128, 128, 1))
     key = matte.key_color_from_hex("#3fa35a")
-    clean, noisy = (
-        rgb_to_yuv(np.clip(screen + rng.normal(0, sigma, screen.shape), 0, 255)) for sigma in (0.5, 6.0)
-    )
+    clean, noisy = (rgb_to_yuv(np.clip(screen + rng.normal(0, sigma, screen.shape), 0, 255)) for sigma in (0.5, 6.0))
     noise = [matte.screen_noise(key, y[::2, ::2], u[::2, ::2], v[::2, ::2]) for y, u, v in (clean, noisy)]
     assert noise[0] < 0.03 < noise[1]
     calm_high, noisy_high = matte.clip_points(KeyOptions(), noise[0])[1], matte.clip_points(KeyOptions(), noise[1])[1]
