@@ -16,7 +16,7 @@ import numpy as np
 
 # Regularises the slope fit, in (8-bit luma)^2: below this luma variance a window's slope
 # is damped, so sensor noise on flat luma does not turn into alpha noise.
-GUIDE_EPSILON = 9.0
+GUIDE_EPSILON = 4.0
 # Bilinear weights for a full-resolution sample from the four chroma samples around it
 # (chroma sited between luma samples: 3:1 in each direction).
 _WEIGHTS = (9 / 16, 3 / 16, 3 / 16, 1 / 16)
