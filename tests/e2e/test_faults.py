@@ -19,8 +19,9 @@ from botocore.exceptions import EndpointConnectionError
 from local.runtime import LocalOptions, LocalRuntime
 from service import processing
 from service.aws import clients
-from service.jobs import JobStore
+from service.jobs import Job, JobStore
 from service.reconcile import reconcile
+from service.wiring import services
 from tests.helpers import TERMINAL, wait_for_terminal
 
 pytestmark = pytest.mark.slow
@@ -73,10 +74,18 @@ def patient_stack():
     runtime.stop()
 
 
-@pytest.mark.xfail(
-    reason="open defect: in the full suite (not alone) keying ran twice for one job; under investigation",
-    strict=False,
-)
+def test_two_workers_claiming_one_job_at_the_same_instant_never_both_win(quiet_stack):
+    """The embedded emulator makes conditional writes atomic, as DynamoDB does (moto alone does not)."""
+    jobs = services().jobs
+    job_ids = [f"race-{index}" for index in range(300)]
+    for job_id in job_ids:
+        jobs.create(Job(job_id=job_id, input_url="https://example.com/v.mp4"))
+    with ThreadPoolExecutor(8) as pool:
+        pairs = [(pool.submit(jobs.claim, j, 60), pool.submit(jobs.claim, j, 60)) for j in job_ids]
+        winners = [sum(claim.result() is not None for claim in pair) for pair in pairs]
+    assert winners == [1] * len(job_ids)
+
+
 def test_the_same_message_delivered_twice_at_once_is_processed_once(patient_stack, clip_server, counted_keying):
     quiet_stack = patient_stack
     job_id = submit(quiet_stack.base_url, f"{clip_server}/green.mp4")
