@@ -28,11 +28,16 @@ def make_clip(
     screen: str = SCREEN_GREEN,
     audio: bool = True,
     codec: str = "libx264",
+    grain: int = 5,
 ) -> Path:
-    """Write a clip with a moving subject over ``screen``; returns ``path``."""
+    """Write a clip with a moving subject over ``screen``; returns ``path``.
+
+    ``grain`` is the strength of temporal sensor noise on the screen (0 for a clean screen).
+    """
     w, h = width, height
+    noise = f",noise=alls={grain}:allf=t" if grain else ""
     graph = (
-        f"color=c={screen}:s={w}x{h}:r={fps}:d={seconds},vignette=angle=0.5,noise=alls=5:allf=t[bg];"
+        f"color=c={screen}:s={w}x{h}:r={fps}:d={seconds},vignette=angle=0.5{noise}[bg];"
         f"color=c={DARK_SHIRT}:s={w // 4}x{h // 2}:r={fps}:d={seconds}[shirt];"
         f"color=c={SKIN}:s={w // 6}x{h // 5}:r={fps}:d={seconds}[face];"
         f"color=c={GREY_PROP}:s={w // 8}x{h // 8}:r={fps}:d={seconds}[prop];"
