@@ -19,7 +19,12 @@ def exact_frame_rate(fps: float) -> str:
 
 
 def color_args(info: VideoInfo) -> list[str]:
-    """Carry the input's colour description through so colours do not shift in players."""
+    """The input's colour description, for the raw frames the encoder reads.
+
+    They describe the frames (input options), not the output: given as output options to an
+    untagged raw input, FFmpeg would convert the pixels from its default (BT.601) to the
+    requested matrix, shifting every colour and costing a third of the encode time at 1080p.
+    """
     args = ["-color_range", info.color_range or "tv"]
     for flag, value in (
         ("-colorspace", info.color_space),

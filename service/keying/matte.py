@@ -138,15 +138,44 @@ def screen_noise(key: KeyColor, y_small: np.ndarray, u: np.ndarray, v: np.ndarra
     return float(upper - median)
 
 
+# Byte order of a packed table entry (little-endian uint32): one look-up gives all four.
+ALPHA, DESPILL_U, DESPILL_V, LUMA_CUT = range(4)
+
+
 @dataclass(frozen=True)
 class MatteTables:
-    """Precomputed per clip: alpha by (luma/4, U, V); despilled U, V and luma spill by (U, V)."""
+    """Precomputed per clip: everything a (luma/4, U, V) triple keys to, packed in one uint32.
 
-    alpha: np.ndarray  # uint8, LUMA_LEVELS * 65536
-    despill_u: np.ndarray  # uint8, 65536
-    despill_v: np.ndarray  # uint8, 65536
-    spill_luma: np.ndarray  # uint8, 65536: luma the spill light added to an opaque pixel
+    The bytes are alpha; despilled U and V (neutral where alpha is 0, so the fully transparent
+    screen carries no colour); and the luma cut: the spill light's luma for opaque entries,
+    255 for transparent ones (their luma is replaced by ``screen_luma``), 0 for partial ones.
+    """
+
+    packed: np.ndarray  # uint32, LUMA_LEVELS * 65536
     screen_luma: int  # what fully transparent pixels are filled with (their colour is never seen)
+
+
+@dataclass(frozen=True)
+class Fields:
+    """One frame's table entries at chroma resolution, as views of the packed look-up."""
+
+    packed: np.ndarray  # (rows, cols, 4) uint8
+
+    @property
+    def alpha(self) -> np.ndarray:
+        return self.packed[..., ALPHA]
+
+    @property
+    def u(self) -> np.ndarray:
+        return self.packed[..., DESPILL_U]
+
+    @property
+    def v(self) -> np.ndarray:
+        return self.packed[..., DESPILL_V]
+
+    @property
+    def luma_cut(self) -> np.ndarray:
+        return self.packed[..., LUMA_CUT]
 
 
 def clip_points(options: KeyOptions, noise: float = 0.0) -> tuple[float, float]:
@@ -163,14 +192,13 @@ def clip_points(options: KeyOptions, noise: float = 0.0) -> tuple[float, float]:
 
 
 def build_tables(key: KeyColor, options: KeyOptions, noise: float = 0.0) -> MatteTables:
-    """Build the look-up tables for one clip (about 30 ms; done once)."""
+    """Build the clip's look-up table (about 0.2 s; done once)."""
     u, v = np.meshgrid(np.arange(256, dtype=np.float32), np.arange(256, dtype=np.float32), indexing="ij")
     along, across = _screen_signal(key, u, v)
     luma = (np.arange(LUMA_LEVELS, dtype=np.float32) + 0.5) * (1 << LUMA_BITS_DROPPED)
     beta = _screen_beta(key, luma[:, None, None], along[None], across[None])
     low, high = clip_points(options, noise)
-    alpha = 1.0 - np.clip((beta - low) / (high - low), 0.0, 1.0)
-    alpha_table = np.round(alpha * 255).astype(np.uint8).ravel()
+    alpha = np.round((1.0 - np.clip((beta - low) / (high - low), 0.0, 1.0)) * 255).astype(np.uint32)
 
     # Spill is screen-coloured light added to the subject: remove the part of it that shows as
     # key-direction chroma a real colour would not have (more than it has across), and the luma
@@ -178,16 +206,16 @@ def build_tables(key: KeyColor, options: KeyOptions, noise: float = 0.0) -> Matt
     key_magnitude = float(np.hypot(*key.chroma))
     spill = np.maximum(along - across, 0.0) * options.despill
     direction = key.chroma / key_magnitude
-    despill_u = np.clip(np.round(u - spill * direction[0]), 0, 255).astype(np.uint8).ravel()
-    despill_v = np.clip(np.round(v - spill * direction[1]), 0, 255).astype(np.uint8).ravel()
-    spill_luma = np.clip(np.round(spill / key_magnitude * (key.y - 16.0)), 0, 255).astype(np.uint8).ravel()
-    return MatteTables(
-        alpha=alpha_table,
-        despill_u=despill_u,
-        despill_v=despill_v,
-        spill_luma=spill_luma,
-        screen_luma=round(key.y),
-    )
+    despill_u = np.clip(np.round(u - spill * direction[0]), 0, 255).astype(np.uint32)
+    despill_v = np.clip(np.round(v - spill * direction[1]), 0, 255).astype(np.uint32)
+    spill_luma = np.clip(np.round(spill / key_magnitude * (key.y - 16.0)), 0, 254).astype(np.uint32)
+
+    transparent, opaque = alpha == 0, alpha == 255
+    packed = alpha << (8 * ALPHA)
+    packed |= np.where(transparent, 128, despill_u[None]) << (8 * DESPILL_U)
+    packed |= np.where(transparent, 128, despill_v[None]) << (8 * DESPILL_V)
+    packed |= np.where(transparent, 255, np.where(opaque, spill_luma[None], 0)) << (8 * LUMA_CUT)
+    return MatteTables(packed=packed.ravel(), screen_luma=round(key.y))
 
 
 def luma_at_chroma_resolution(y: np.ndarray, chroma_shape: tuple[int, int]) -> np.ndarray:
@@ -196,54 +224,49 @@ def luma_at_chroma_resolution(y: np.ndarray, chroma_shape: tuple[int, int]) -> n
     h, w = y.shape
     if h != ch * 2 or w != cw * 2:
         y = np.pad(y, ((0, ch * 2 - h), (0, cw * 2 - w)), mode="edge")
-    # Four strided views summed in uint16: ~10x faster than reshaping into 2x2 blocks.
-    total = y[0::2, 0::2].astype(np.uint16)
-    total += y[1::2, 0::2]
-    total += y[0::2, 1::2]
-    total += y[1::2, 1::2]
+    # Row pairs first, then column pairs, in uint16: a third faster than four strided views.
+    rows = y[0::2].astype(np.uint16)
+    rows += y[1::2]
+    total = rows[:, 0::2] + rows[:, 1::2]
     total += 2
     total >>= 2
     return total.astype(np.uint8)
 
 
-def chroma_index(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """(U, V) as one index into the 65536-entry tables."""
-    return u.astype(np.uint32) << 8 | v
+def look_up(tables: MatteTables, y_small: np.ndarray, u: np.ndarray, v: np.ndarray) -> Fields:
+    """Alpha, despilled chroma and luma cut for every chroma sample, in one table look-up."""
+    index = (y_small >> LUMA_BITS_DROPPED).astype(np.uint32)
+    index <<= 8
+    index |= u
+    index <<= 8
+    index |= v
+    packed = np.take(tables.packed, index)
+    return Fields(packed.view(np.uint8).reshape(*packed.shape, 4))
 
 
-def chroma_alpha(tables: MatteTables, y_small: np.ndarray, uv_index: np.ndarray) -> np.ndarray:
-    return np.take(tables.alpha, (y_small.astype(np.uint32) >> LUMA_BITS_DROPPED) << 16 | uv_index)
-
-
-def despill_chroma(tables: MatteTables, uv_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return np.take(tables.despill_u, uv_index), np.take(tables.despill_v, uv_index)
-
-
-def remove_luma_spill(tables: MatteTables, luma: np.ndarray, alpha_small: np.ndarray, uv_index: np.ndarray) -> None:
-    """Take the spill light's luma out of opaque pixels, in place.
-
-    Only where the subject is solid: at partly transparent edges the same chroma means "screen
-    seen through", whose luma belongs to the mix and stays.
-    """
-    spill = np.take(tables.spill_luma, uv_index)
-    spill[alpha_small != 255] = 0
-    if not spill.any():
-        return
-    full = repeat_2x2(spill, luma.shape)
-    np.maximum(luma, full, out=luma)
-    luma -= full
-
-
-def clear_transparent(
-    tables: MatteTables, luma: np.ndarray, u: np.ndarray, v: np.ndarray, alpha: np.ndarray, alpha_small: np.ndarray
+def finish_luma(
+    tables: MatteTables,
+    y: np.ndarray,
+    luma_cut: np.ndarray,
+    out: np.ndarray,
+    edge_blocks: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
-    """Fill fully transparent pixels with one flat colour, in place.
+    """Output luma: the spill light's luma taken out of opaque pixels, transparent ones flattened.
 
-    Their colour is never seen, but the screen's noise would cost the encoder time and bits.
-    The fill is the screen's brightness without its hue, what despill turns the screen into,
-    so players that scale colour and alpha separately show no dark or green fringe.
+    Spill luma is removed only where the subject is solid: at partly transparent edges the same
+    chroma means "screen seen through", whose luma belongs to the mix and stays. Fully
+    transparent pixels get one flat value (the screen's brightness; with neutral chroma, what
+    despill turns the screen into), so the encoder spends nothing on the screen's noise and
+    players that scale colour and alpha separately show no dark or green fringe. Transparent
+    ``edge_blocks`` (chroma samples next to an edge, see ``edges.edge_blocks``) are not flattened:
+    their upsampled alpha need not be zero everywhere.
     """
-    np.copyto(luma, tables.screen_luma, where=alpha == 0)
-    transparent = alpha_small == 0
-    np.copyto(u, 128, where=transparent)
-    np.copyto(v, 128, where=transparent)
+    cut = np.array(luma_cut, dtype=np.uint8)
+    if edge_blocks is not None and edge_blocks[0].size:
+        at_edges = cut[edge_blocks]
+        cut[edge_blocks] = np.where(at_edges == 255, 0, at_edges)
+    fill = (cut == 255).view(np.uint8) * np.uint8(tables.screen_luma)
+    cut_full = repeat_2x2(cut, y.shape)
+    np.maximum(y, cut_full, out=out)
+    out -= cut_full
+    out += repeat_2x2(fill, y.shape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import numpy as np
@@ -59,7 +60,7 @@ def alpha_of(colors: list[tuple[int, int, int]], key_rgb=(63, 163, 90), **option
     key = matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*key_rgb))
     tables = matte.build_tables(key, KeyOptions(**options))
     small = matte.luma_at_chroma_resolution(y, u[::2, ::2].shape)
-    alpha = matte.chroma_alpha(tables, small, matte.chroma_index(u[::2, ::2], v[::2, ::2])) / 255.0
+    alpha = matte.look_up(tables, small, u[::2, ::2], v[::2, ::2]).alpha / 255.0
     return [float(alpha[:, i * 4 : (i + 1) * 4].mean()) for i in range(len(colors))]
 
 
@@ -94,13 +95,15 @@ def test_despill_removes_the_green_cast_and_leaves_other_colours_alone():
     spilled = rgb_to_yuv(np.array([[(150, 190, 140)]], float))  # skin-ish grey with green spill
     skin = rgb_to_yuv(np.array([[(208, 154, 124)]], float))
     red = rgb_to_yuv(np.array([[(200, 40, 40)]], float))
-    spill_u, spill_v = matte.despill_chroma(tables, matte.chroma_index(spilled[1], spilled[2]))
+    despilled = matte.look_up(tables, *spilled)
+    spill_u, spill_v = despilled.u, despilled.v
     direction = key.chroma / np.hypot(*key.chroma)
     before = (spilled[1].astype(float) - 128) * direction[0] + (spilled[2].astype(float) - 128) * direction[1]
     after = (spill_u.astype(float) - 128) * direction[0] + (spill_v.astype(float) - 128) * direction[1]
     assert after[0, 0] < before[0, 0] - 5, "green component is reduced"
     for colour in (skin, red):
-        u, v = matte.despill_chroma(tables, matte.chroma_index(colour[1], colour[2]))
+        despilled = matte.look_up(tables, *colour)
+        u, v = despilled.u, despilled.v
         assert abs(int(u[0, 0]) - int(colour[1][0, 0])) <= 1 and abs(int(v[0, 0]) - int(colour[2][0, 0])) <= 1
 
 
@@ -137,9 +140,9 @@ def test_noise_is_measured_and_keeps_a_noisy_screen_clean():
     calm_high, noisy_high = matte.clip_points(KeyOptions(), noise[0])[1], matte.clip_points(KeyOptions(), noise[1])[1]
     assert noisy_high < calm_high
     y, u, v = (plane[::2, ::2] for plane in noisy)
-    naive = matte.chroma_alpha(matte.build_tables(key, KeyOptions()), y, matte.chroma_index(u, v))
+    naive = matte.look_up(matte.build_tables(key, KeyOptions()), y, u, v).alpha
     tables = matte.build_tables(key, KeyOptions(), noise[1])
-    adapted = matte.chroma_alpha(tables, y, matte.chroma_index(u, v))
+    adapted = matte.look_up(tables, y, u, v).alpha
     assert (naive > 0).mean() > 0.01, "the fixed clip point speckles on this noise"
     assert (adapted > 0).mean() < 0.003, "the measured one keys the noisy screen clean"
 
@@ -190,16 +193,26 @@ def test_blue_screen_clip_is_keyed_without_options(clips, tmp_path):
     assert keyed[..., 3][screen].mean() < 6 and keyed[..., 3][subject].mean() > 249
 
 
-def test_colour_metadata_is_carried_through(tmp_path, clips):
+def colour_description(ffmpeg_log: str) -> str:
+    return re.search(r"Video: .*?yuva?420p\(([^)]*)\)", ffmpeg_log).group(1)
+
+
+def test_colour_metadata_is_carried_through_and_colours_do_not_shift(tmp_path, clips):
     tagged = tmp_path / "tagged.mp4"
     subprocess.run(
-        [ffmpeg_binary(), "-v", "error", "-i", str(clips["silent"]), "-c:v", "libx264", "-colorspace", "bt709",
-         "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv", str(tagged)],
+        [ffmpeg_binary(), "-v", "error", "-i", str(clips["silent"]), "-c:v", "libx264",
+         "-vf", "setparams=range=tv:colorspace=bt709:color_primaries=bt709:color_trc=bt709", str(tagged)],
         check=True,
     )  # fmt: skip
     output = tmp_path / "tagged.webm"
     key_video(tagged, output)
-    assert "bt709" in decode_rgba(output)[1]
+    keyed, log = decode_rgba(output)
+    original, original_log = decode_rgba(tagged)
+    assert colour_description(original_log) == "tv, bt709, progressive"
+    assert colour_description(log) == colour_description(original_log)
+    _, subject = screen_and_subject_masks(original)
+    shift = keyed[..., :3][subject].astype(float).mean(axis=0) - original[..., :3][subject].mean(axis=0)
+    assert np.abs(shift).max() < 1.5, f"the subject's colours must not shift (mean RGB shift {shift})"
 
 
 def test_options_validation_names_the_field():
