@@ -128,7 +128,7 @@ def key_frame(tables: matte.MatteTables, layout: FrameLayout, frame: np.ndarray,
     y_small = matte.luma_at_chroma_resolution(y, layout.chroma_shape)
     fields = matte.look_up(tables, y_small, u, v)
     out_u[:], out_v[:] = fields.u, fields.v
-    alpha_small = np.ascontiguousarray(fields.alpha)
+    alpha_small = np.ascontiguousarray(fields.alpha)  # strided reads would cost more than this copy
     blocks = edges.edge_blocks(alpha_small)
     edges.upsample_alpha(alpha_small, y_small, y, blocks, out=out_alpha)
     matte.finish_luma(tables, y, fields.luma_cut, out_y, blocks)

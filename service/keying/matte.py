@@ -261,7 +261,7 @@ def finish_luma(
     ``edge_blocks`` (chroma samples next to an edge, see ``edges.edge_blocks``) are not flattened:
     their upsampled alpha need not be zero everywhere.
     """
-    cut = np.array(luma_cut, dtype=np.uint8)
+    cut = np.array(luma_cut, dtype=np.uint8)  # a contiguous copy: strided reads cost more
     if edge_blocks is not None and edge_blocks[0].size:
         at_edges = cut[edge_blocks]
         cut[edge_blocks] = np.where(at_edges == 255, 0, at_edges)
@@ -269,4 +269,4 @@ def finish_luma(
     cut_full = repeat_2x2(cut, y.shape)
     np.maximum(y, cut_full, out=out)
     out -= cut_full
-    out += repeat_2x2(fill, y.shape)
+    out += repeat_2x2(fill, y.shape, out=cut_full)
