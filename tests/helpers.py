@@ -15,6 +15,7 @@ import numpy as np
 import requests
 
 from service.keying.ffmpeg import ffmpeg_binary
+from service.keying.probe import parse_probe_output
 
 TERMINAL = {"DONE", "ERROR"}
 
@@ -23,8 +24,8 @@ def decode_rgba(path: Path) -> tuple[np.ndarray, str]:
     """Every frame as RGBA (libvpx decoder for WebM, so alpha is read back) and FFmpeg's log."""
     decoder = ["-c:v", "libvpx-vp9"] if path.suffix == ".webm" else []
     info = subprocess.run([ffmpeg_binary(), "-hide_banner", *decoder, "-i", str(path)], capture_output=True, text=True)
-    size = re.search(r"Video: .*?, (\d+)x(\d+)", info.stderr)
-    width, height = int(size.group(1)), int(size.group(2))
+    shape = parse_probe_output(info.stderr)  # frames as decoded: upright if the stream is turned
+    width, height = shape.width, shape.height
     raw = subprocess.run(
         [ffmpeg_binary(), "-v", "error", *decoder, "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgba", "-"],
         capture_output=True,

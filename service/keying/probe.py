@@ -17,6 +17,7 @@ _SIZE = re.compile(r", (\d{1,6})x(\d{1,6})")
 _FPS = re.compile(r", ([\d.]+)(k?) (?:fps|tbr)")
 _PIXFMT = re.compile(r"^[^,]*, ?([a-z0-9_]+)(?:\(([^)]*)\))?")
 _AUDIO = re.compile(r"Stream #0:\d+[^:]*: Audio: ")
+_ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees", re.IGNORECASE)
 _COLOR_WORDS = {
     "primaries": ("bt709", "bt470bg", "smpte170m", "bt2020"),
     "transfer": ("bt709", "smpte170m", "bt2020-10", "arib-std-b67", "smpte2084"),
@@ -25,6 +26,10 @@ _COLOR_WORDS = {
 
 @dataclass(frozen=True)
 class VideoInfo:
+    """What the engine needs to know about an input; ``width`` and ``height`` are as displayed
+    (a phone clip stored landscape with a 90-degree display matrix is portrait here, as FFmpeg
+    decodes it upright)."""
+
     width: int
     height: int
     fps: float
@@ -95,6 +100,7 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
         kind = "audio only" if _AUDIO.search(stderr) else "no video stream"
         raise JobFailed(f"input has no video stream ({kind})")
     codec, details = video.group(2), video.group(3)
+    stream_section = stderr[video.end() :].split("Stream #", 1)[0]
     size = _SIZE.search(details)
     fps = _FPS.search(details)
     if not size or not fps:
@@ -105,9 +111,12 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
         int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3)) if duration else 0.0
     )
     fps_value = float(fps.group(1)) * (1000 if fps.group(2) else 1)
+    width, height = int(size.group(1)), int(size.group(2))
+    if _quarter_turned(stream_section):
+        width, height = height, width  # FFmpeg's decoder turns the frames upright (phone footage)
     return VideoInfo(
-        width=int(size.group(1)),
-        height=int(size.group(2)),
+        width=width,
+        height=height,
         fps=fps_value,
         duration_s=duration_s,
         codec=codec,
@@ -115,6 +124,12 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
         has_audio=bool(_AUDIO.search(stderr)),
         **_parse_color(pix.group(2) if pix and pix.group(2) else ""),
     )
+
+
+def _quarter_turned(stream_section: str) -> bool:
+    """Whether the stream's display matrix turns it by 90 or 270 degrees."""
+    rotation = _ROTATION.search(stream_section)
+    return bool(rotation) and round(float(rotation.group(1))) % 180 == 90
 
 
 def check_limits(info: VideoInfo, limits: ProbeLimits) -> None:

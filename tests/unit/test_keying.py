@@ -11,6 +11,7 @@ import pytest
 from service.errors import BadRequest, JobFailed
 from service.keying import KeyOptions, edges, engine, key_video, matte, parse_key_options, probe
 from service.keying.ffmpeg import ffmpeg_binary
+from service.keying.probe import parse_probe_output
 from tests.helpers import decode_rgba, duration_s, screen_and_subject_masks
 
 
@@ -213,6 +214,46 @@ def test_colour_metadata_is_carried_through_and_colours_do_not_shift(tmp_path, c
     _, subject = screen_and_subject_masks(original)
     shift = keyed[..., :3][subject].astype(float).mean(axis=0) - original[..., :3][subject].mean(axis=0)
     assert np.abs(shift).max() < 1.5, f"the subject's colours must not shift (mean RGB shift {shift})"
+
+
+def test_phone_footage_with_a_quarter_turn_is_keyed_upright(tmp_path, clips):
+    # Phones store portrait video landscape with a display matrix; FFmpeg decodes it upright,
+    # so the engine must lay frames out portrait or every row would be misread.
+    turned = tmp_path / "turned.mp4"
+    subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-display_rotation:v:0", "90", "-i", str(clips["silent"]), "-c", "copy",
+         str(turned)],
+        check=True,
+    )  # fmt: skip
+    info = probe(turned)
+    assert (info.width, info.height) == (240, 320)
+    output = tmp_path / "turned.webm"
+    key_video(turned, output)
+    keyed, _ = decode_rgba(output)
+    original, _ = decode_rgba(turned)
+    assert keyed.shape[1:3] == original.shape[1:3] == (320, 240)
+    screen, subject = screen_and_subject_masks(original)
+    assert keyed[..., 3][screen].mean() < 6 and keyed[..., 3][subject].mean() > 249
+
+
+@pytest.mark.parametrize(
+    ("side_data", "size"),
+    [
+        ("Display Matrix: rotation of 90.00 degrees", (1080, 1920)),
+        ("displaymatrix: rotation of -90.00 degrees", (1080, 1920)),
+        ("Display Matrix: rotation of -180.00 degrees", (1920, 1080)),
+        ("", (1920, 1080)),
+    ],
+)
+def test_probe_reports_the_size_frames_are_decoded_at(side_data, size):
+    log = (
+        "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'a.mov':\n  Duration: 00:00:02.00, start: 0.000000\n"
+        "  Stream #0:0[0x1](und): Video: h264 (High), yuv420p(tv, bt709), 1920x1080, 30 fps, 30 tbr\n"
+        f"    Side data:\n      {side_data}\n"
+        "  Stream #0:1[0x2](und): Audio: aac (LC), 48000 Hz, stereo\n"
+    )
+    info = parse_probe_output(log)
+    assert (info.width, info.height) == size
 
 
 def test_options_validation_names_the_field():
