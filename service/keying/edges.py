@@ -17,9 +17,22 @@ import numpy as np
 # Regularises the slope fit, in (8-bit luma)^2: below this luma variance a window's slope
 # is damped, so sensor noise on flat luma does not turn into alpha noise.
 GUIDE_EPSILON = 4.0
-# Bilinear weights for a full-resolution sample from the four chroma samples around it
-# (chroma sited between luma samples: 3:1 in each direction).
-_WEIGHTS = (9 / 16, 3 / 16, 3 / 16, 1 / 16)
+_OFFSETS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]  # a 3x3 window, row by row
+_SUB_POSITIONS = [(0, 0), (0, 1), (1, 0), (1, 1)]  # the four luma samples of a chroma sample
+
+
+def _bilinear_weights() -> np.ndarray:
+    """(4, 9): each full-resolution sample from the four chroma samples around it, weighted
+    9:3:3:1 (chroma sited between luma samples)."""
+    weights = np.zeros((len(_SUB_POSITIONS), len(_OFFSETS)), np.float32)
+    for position, (sub_y, sub_x) in enumerate(_SUB_POSITIONS):
+        dy, dx = 2 * sub_y - 1, 2 * sub_x - 1
+        for weight, corner in zip((9, 3, 3, 1), ((0, 0), (0, dx), (dy, 0), (dy, dx)), strict=True):
+            weights[position, _OFFSETS.index(corner)] = weight / 16
+    return weights
+
+
+_BILINEAR = _bilinear_weights()
 
 
 def repeat_2x2(plane: np.ndarray, shape: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
@@ -54,8 +67,12 @@ def edge_blocks(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.divmod(np.flatnonzero(low != high), alpha.shape[1])
 
 
-def _gather(padded: np.ndarray, rows: np.ndarray, cols: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    return padded[rows + 1 + dy, cols + 1 + dx].astype(np.float32)
+def _windows(padded: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The 3x3 window around each (row, col) of an edge-padded plane, as a (9, n) float32 array."""
+    stride = padded.shape[1]
+    centres = (rows + 1) * stride + (cols + 1)
+    steps = np.array([dy * stride + dx for dy, dx in _OFFSETS])
+    return padded.ravel()[centres[None, :] + steps[:, None]].astype(np.float32)
 
 
 def upsample_alpha(
@@ -92,24 +109,17 @@ def _refine_edges(
     rows: np.ndarray,
     cols: np.ndarray,
 ) -> None:
-    offsets = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
-    window_alpha = {o: _gather(alpha_padded, rows, cols, *o) for o in offsets}
-    window_luma = {o: _gather(luma_small_padded, rows, cols, *o) for o in offsets}
-    mean_alpha = sum(window_alpha.values()) / 9
-    mean_luma = sum(window_luma.values()) / 9
-    covariance = sum(window_alpha[o] * window_luma[o] for o in offsets) / 9 - mean_alpha * mean_luma
-    variance = sum(window_luma[o] * window_luma[o] for o in offsets) / 9 - mean_luma * mean_luma
-    slope = covariance / (np.maximum(variance, 0.0) + GUIDE_EPSILON)
+    window_alpha = _windows(alpha_padded, rows, cols)
+    window_luma = _windows(luma_small_padded, rows, cols)
+    mean_alpha, mean_luma = window_alpha.mean(axis=0), window_luma.mean(axis=0)
+    covariance = (window_alpha * window_luma).mean(axis=0) - mean_alpha * mean_luma
+    variance = np.maximum((window_luma * window_luma).mean(axis=0) - mean_luma * mean_luma, 0.0)
+    slope = covariance / (variance + GUIDE_EPSILON)
 
+    base_alpha, base_luma = _BILINEAR @ window_alpha, _BILINEAR @ window_luma  # (4, n) each
     height, width = luma.shape
-    for sub_y in (0, 1):
-        for sub_x in (0, 1):
-            dy, dx = 2 * sub_y - 1, 2 * sub_x - 1
-            corners = ((0, 0), (0, dx), (dy, 0), (dy, dx))
-            base_alpha = sum(w * window_alpha[c] for w, c in zip(_WEIGHTS, corners, strict=True))
-            base_luma = sum(w * window_luma[c] for w, c in zip(_WEIGHTS, corners, strict=True))
-            full_rows = np.minimum(rows * 2 + sub_y, height - 1)
-            full_cols = np.minimum(cols * 2 + sub_x, width - 1)
-            detail = luma[full_rows, full_cols].astype(np.float32) - base_luma
-            refined = np.clip(base_alpha + slope * detail + 0.5, 0, 255).astype(np.uint8)
-            full[rows * 2 + sub_y, cols * 2 + sub_x] = refined
+    for position, (sub_y, sub_x) in enumerate(_SUB_POSITIONS):
+        full_rows, full_cols = rows * 2 + sub_y, cols * 2 + sub_x
+        detail = luma[np.minimum(full_rows, height - 1), np.minimum(full_cols, width - 1)] - base_luma[position]
+        refined = base_alpha[position] + slope * detail + 0.5
+        full[full_rows, full_cols] = np.clip(refined, 0, 255).astype(np.uint8)
