@@ -6,6 +6,8 @@ FFmpeg command and by a hand-tuned FFmpeg chromakey + despill. Scores, against t
 
   alpha MAE (8-bit) | bg alpha: mean alpha where A = 0 | holes: mean (1 - alpha) where A = 1
   composite PSNR over two new plates | spill: excess green (blue) on the subject over the truth's
+  flicker: mean frame-to-frame alpha change (8-bit) where the truth is static and fractional
+  (hair, glass, soft edges); the truth's is 0, so all of it is noise the keyer let through
 
 Run: make bench-quality
 """
@@ -156,12 +158,14 @@ def score(clip: Clip, keyed: np.ndarray) -> dict[str, float]:
         return np.maximum(rgb[..., key_channel] - np.maximum(rgb[..., others[0]], rgb[..., others[1]]), 0)
 
     subject = truth > 0.5
+    still_and_soft = (np.abs(truth[1:] - truth[:-1]) < 0.5 / 255) & (truth[1:] > 0) & (truth[1:] < 0.999)
     return {
         "alpha MAE": float(np.mean(np.abs(alpha - truth)) * 255),
         "bg alpha": float(alpha[bg].mean() * 255),
         "holes": float((1 - alpha[fg]).mean() * 255),
         "PSNR": min(composites),
         "spill": float(excess(colour)[subject].mean() - excess(clip.foreground)[subject].mean()),
+        "flicker": float(np.abs(alpha[1:] - alpha[:-1])[still_and_soft].mean() * 255),
     }
 
 
@@ -174,7 +178,10 @@ CLIPS = [
 
 def main() -> None:
     print(f"{W}x{H}, {FRAMES} frames per clip; H.264 4:2:0 inputs; lower is better except PSNR\n")
-    header = f"{'clip':32} {'keyer':24} {'alpha MAE':>9} {'bg alpha':>9} {'holes':>7} {'PSNR dB':>8} {'spill':>6}"
+    header = (
+        f"{'clip':32} {'keyer':24} {'alpha MAE':>9} {'bg alpha':>9} {'holes':>7} {'PSNR dB':>8} {'spill':>6} "
+        f"{'flicker':>7}"
+    )
     print(header)
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as tmp:
@@ -188,7 +195,8 @@ def main() -> None:
                 run(source, output)
                 result = score(clip, decode_rgba(output, W, H))
                 print(f"{name:32} {keyer:24} {result['alpha MAE']:9.2f} {result['bg alpha']:9.2f} "
-                      f"{result['holes']:7.2f} {result['PSNR']:8.2f} {result['spill']:6.2f}")  # fmt: skip
+                      f"{result['holes']:7.2f} {result['PSNR']:8.2f} {result['spill']:6.2f} "
+                      f"{result['flicker']:7.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

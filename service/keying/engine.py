@@ -22,6 +22,7 @@ from service.keying import edges, encoders, matte
 from service.keying.ffmpeg import base_args, ffmpeg_binary, safe_input_args
 from service.keying.options import KeyOptions
 from service.keying.probe import VideoInfo, probe
+from service.keying.temporal import AlphaSmoother
 
 QUEUE_FRAMES = 4
 DETECTION_SAMPLES = 3
@@ -120,18 +121,30 @@ def _matrix(info: VideoInfo) -> str:
     return "bt709" if (info.color_space or ("bt709" if info.height >= 720 else "")) == "bt709" else "bt601"
 
 
-def key_frame(tables: matte.MatteTables, layout: FrameLayout, frame: np.ndarray, out: np.ndarray) -> None:
-    """Key one yuv420p frame into ``out`` (yuva420p: Y, despilled U and V, alpha)."""
+def key_frame(
+    tables: matte.MatteTables,
+    layout: FrameLayout,
+    frame: np.ndarray,
+    out: np.ndarray,
+    smoother: AlphaSmoother | None = None,
+) -> None:
+    """Key one yuv420p frame into ``out`` (yuva420p: Y, despilled U and V, alpha).
+
+    ``smoother`` carries the matte from one frame of a clip to the next (see ``temporal``).
+    """
     y, u, v = layout.split(frame)
     out_y, out_u, out_v = layout.split(out[: layout.frame_bytes])
     out_alpha = out[layout.frame_bytes :].reshape(layout.height, layout.width)
     y_small = matte.luma_at_chroma_resolution(y, layout.chroma_shape)
     fields = matte.look_up(tables, y_small, u, v)
     out_u[:], out_v[:] = fields.u, fields.v
-    alpha_small = np.ascontiguousarray(fields.alpha)  # strided reads would cost more than this copy
+    if smoother:
+        alpha_small, unsettled = smoother(fields.alpha)
+    else:
+        alpha_small, unsettled = np.ascontiguousarray(fields.alpha), None
     blocks = edges.edge_blocks(alpha_small)
     edges.upsample_alpha(alpha_small, y_small, y, blocks, out=out_alpha)
-    matte.finish_luma(tables, y, fields.luma_cut, out_y, blocks)
+    matte.finish_luma(tables, y, fields.luma_cut, out_y, blocks, unsettled)
 
 
 def _decoder(path: Path) -> subprocess.Popen:
@@ -250,12 +263,13 @@ def _run_pipeline(decoder, encoder, tables, layout, info, on_progress, should_st
     reader.start()
     writer.start()
     frames_done, total = 0, info.frame_count_estimate
+    smoother = AlphaSmoother()
     try:
         while (frame := decoded.get()) is not None:
             if should_stop and should_stop():
                 raise Cancelled("stopped before the time limit; the job will be retried")
             out = outputs.take()
-            key_frame(tables, layout, frame, out)
+            key_frame(tables, layout, frame, out, smoother)
             inputs.give(frame)
             keyed.put(out)
             frames_done += 1

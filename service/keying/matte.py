@@ -250,6 +250,7 @@ def finish_luma(
     luma_cut: np.ndarray,
     out: np.ndarray,
     edge_blocks: tuple[np.ndarray, np.ndarray] | None = None,
+    unsettled: np.ndarray | None = None,
 ) -> None:
     """Output luma: the spill light's luma taken out of opaque pixels, transparent ones flattened.
 
@@ -259,12 +260,15 @@ def finish_luma(
     despill turns the screen into), so the encoder spends nothing on the screen's noise and
     players that scale colour and alpha separately show no dark or green fringe. Transparent
     ``edge_blocks`` (chroma samples next to an edge, see ``edges.edge_blocks``) are not flattened:
-    their upsampled alpha need not be zero everywhere.
+    their upsampled alpha need not be zero everywhere. ``unsettled`` (flat indices) are samples
+    whose alpha is no longer the table's (see ``temporal``): their luma stays as it is.
     """
     cut = np.array(luma_cut, dtype=np.uint8)  # a contiguous copy: strided reads cost more
     if edge_blocks is not None and edge_blocks[0].size:
         at_edges = cut[edge_blocks]
         cut[edge_blocks] = np.where(at_edges == 255, 0, at_edges)
+    if unsettled is not None and unsettled.size:
+        cut.ravel()[unsettled] = 0
     fill = (cut == 255).view(np.uint8) * np.uint8(tables.screen_luma)
     cut_full = repeat_2x2(cut, y.shape)
     np.maximum(y, cut_full, out=out)

@@ -12,6 +12,7 @@ from service.errors import BadRequest, JobFailed
 from service.keying import KeyOptions, edges, engine, key_video, matte, parse_key_options, probe
 from service.keying.ffmpeg import ffmpeg_binary
 from service.keying.probe import parse_probe_output
+from service.keying.temporal import AlphaSmoother
 from tests.helpers import decode_rgba, duration_s, screen_and_subject_masks
 
 
@@ -165,6 +166,36 @@ def test_spill_luma_leaves_opaque_pixels_and_transparent_pixels_are_flattened():
     spilled_y, despilled_y = int(y[0, 20]), int(out_y[0, 20])
     assert abs(int(out_y[0, 12]) - grey_y) <= 1, "unspilled grey keeps its luma"
     assert abs(despilled_y - grey_y) < abs(spilled_y - grey_y) - 4, "the spill light's luma is taken out"
+
+
+def test_soft_matte_is_steady_from_frame_to_frame_and_motion_passes_at_once():
+    key = matte.key_color_from_hex("#3fa35a")
+    tables = matte.build_tables(key, KeyOptions())
+    half = [(a + b) / 2 for a, b in zip((63, 163, 90), (128, 128, 128), strict=True)]  # half screen, half grey
+    rng = np.random.default_rng(5)
+    frames = [rgb_to_yuv(np.clip(frame_of([half], size=32) + rng.normal(0, 3, (32, 32, 3)), 0, 255)) for _ in range(12)]
+    layout = engine.FrameLayout(32, 32)
+
+    def alphas(smoother) -> np.ndarray:
+        keyed = []
+        for y, u, v in frames:
+            out = np.empty(layout.frame_bytes + layout.luma_bytes, np.uint8)
+            u_small, v_small = (np.round(c.reshape(16, 2, 16, 2).mean(axis=(1, 3))).astype(np.uint8) for c in (u, v))
+            engine.key_frame(
+                tables, layout, np.concatenate([y.ravel(), u_small.ravel(), v_small.ravel()]), out, smoother
+            )
+            keyed.append(out[layout.frame_bytes :].astype(float))
+        return np.array(keyed)
+
+    plain, steady = alphas(None), alphas(AlphaSmoother())
+    flicker = [np.abs(np.diff(a, axis=0)).mean() for a in (plain, steady)]
+    assert 0 < flicker[1] < 0.6 * flicker[0], f"frame-to-frame alpha change {flicker}"
+    assert abs(steady.mean() - plain.mean()) < 3, "steadying does not bias the matte"
+
+    smoother = AlphaSmoother()
+    smoother(np.zeros((4, 4), np.uint8))
+    moved, _ = smoother(np.full((4, 4), 255, np.uint8))
+    assert (moved == 255).all(), "a subject moving onto the screen is not held back"
 
 
 @pytest.mark.parametrize(("output_format", "audio_codec"), [("webm", "opus"), ("mov", "pcm_s16le")])
