@@ -165,7 +165,7 @@ def score(clip: Clip, keyed: np.ndarray) -> dict[str, float]:
         "holes": float((1 - alpha[fg]).mean() * 255),
         "PSNR": min(composites),
         "spill": float(excess(colour)[subject].mean() - excess(clip.foreground)[subject].mean()),
-        "flicker": float(np.abs(alpha[1:] - alpha[:-1])[still_and_soft].mean() * 255),
+        "flicker": float(np.abs(alpha[1:] - alpha[:-1])[still_and_soft].mean() * 255) if still_and_soft.any() else 0.0,
     }
 
 
