@@ -8,6 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from local.samples import make_clip
 from service.errors import BadRequest, JobFailed
 from service.keying import KeyOptions, edges, engine, key_video, matte, parse_key_options, probe
 from service.keying.ffmpeg import ffmpeg_binary
@@ -213,6 +214,19 @@ def test_both_formats_keep_frames_duration_and_audio(clips, tmp_path, output_for
     assert progress[-1] == (result.frames, result.frames)
     screen, subject = screen_and_subject_masks(original)
     assert keyed[..., 3][screen].mean() < 6 and keyed[..., 3][subject].mean() > 249
+
+
+def test_odd_frame_sizes_are_keyed_to_the_last_row_and_column(tmp_path):
+    # 4:2:0 with odd sizes has chroma planes that overhang the luma plane by one sample.
+    source = make_clip(tmp_path / "odd.mkv", width=321, height=241, seconds=1, codec="ffv1", audio=False)
+    output = tmp_path / "odd.webm"
+    key_video(source, output)
+    keyed, _ = decode_rgba(output)
+    original, _ = decode_rgba(source)
+    assert keyed.shape == original.shape == (25, 241, 321, 4)
+    screen, subject = screen_and_subject_masks(original)
+    assert keyed[..., 3][screen].mean() < 6 and keyed[..., 3][subject].mean() > 249
+    assert keyed[:, -1, :, 3].mean() < 6 and keyed[:, :, -1, 3].mean() < 6, "the last row and column are screen"
 
 
 def test_blue_screen_clip_is_keyed_without_options(clips, tmp_path):
