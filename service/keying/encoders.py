@@ -36,6 +36,14 @@ def color_args(info: VideoInfo) -> list[str]:
     return args
 
 
+def aspect_args(info: VideoInfo) -> list[str]:
+    """Anamorphic footage keeps its pixel shape, or players would show it squeezed."""
+    if not info.sample_aspect:
+        return []
+    numerator, denominator = info.sample_aspect
+    return ["-vf", f"setsar={numerator}/{denominator}"]
+
+
 def video_codec_args(output_format: str, threads: int) -> list[str]:
     if output_format == "mov":
         return ["-c:v", "prores_ks", "-profile:v", "4444", "-pix_fmt", "yuva444p10le", "-vendor", "apl0"]

@@ -17,6 +17,7 @@ _SIZE = re.compile(r", (\d{1,6})x(\d{1,6})")
 _FPS = re.compile(r", ([\d.]+)(k?) (?:fps|tbr)")
 _PIXFMT = re.compile(r"^[^,]*, ?([a-z0-9_]+)(?:\(([^)]*)\))?")
 _AUDIO = re.compile(r"Stream #0:\d+[^:]*: Audio: ")
+_SAR = re.compile(r"\[SAR (\d{1,5}):(\d{1,5}) DAR")
 _ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees", re.IGNORECASE)
 _COLOR_WORDS = {
     "primaries": ("bt709", "bt470bg", "smpte170m", "bt2020"),
@@ -41,6 +42,7 @@ class VideoInfo:
     color_space: str | None = None
     color_primaries: str | None = None
     color_transfer: str | None = None
+    sample_aspect: tuple[int, int] | None = None  # pixel shape when not square (anamorphic footage)
 
     @property
     def frame_count_estimate(self) -> int:
@@ -112,8 +114,10 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
     )
     fps_value = float(fps.group(1)) * (1000 if fps.group(2) else 1)
     width, height = int(size.group(1)), int(size.group(2))
+    sample_aspect = _sample_aspect(details)
     if _quarter_turned(stream_section):
         width, height = height, width  # FFmpeg's decoder turns the frames upright (phone footage)
+        sample_aspect = sample_aspect[::-1] if sample_aspect else None
     return VideoInfo(
         width=width,
         height=height,
@@ -122,8 +126,17 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
         codec=codec,
         pix_fmt=pix.group(1) if pix else "unknown",
         has_audio=bool(_AUDIO.search(stderr)),
+        sample_aspect=sample_aspect,
         **_parse_color(pix.group(2) if pix and pix.group(2) else ""),
     )
+
+
+def _sample_aspect(details: str) -> tuple[int, int] | None:
+    found = _SAR.search(details)
+    if not found:
+        return None
+    numerator, denominator = int(found.group(1)), int(found.group(2))
+    return (numerator, denominator) if numerator and denominator and numerator != denominator else None
 
 
 def _quarter_turned(stream_section: str) -> bool:

@@ -301,6 +301,32 @@ def test_probe_reports_the_size_frames_are_decoded_at(side_data, size):
     assert (info.width, info.height) == size
 
 
+def test_probe_turns_the_pixel_shape_with_the_frame():
+    log = (
+        "Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'a.mov':\n  Duration: 00:00:02.00, start: 0.000000\n"
+        "  Stream #0:0[0x1](und): Video: h264 (High), yuv420p(tv, bt709), 1440x1080 [SAR 4:3 DAR 16:9], 25 fps\n"
+        "    Side data:\n      Display Matrix: rotation of -90.00 degrees\n"
+    )
+    info = parse_probe_output(log)
+    assert (info.width, info.height, info.sample_aspect) == (1080, 1440, (3, 4))
+    assert parse_probe_output(log.replace("SAR 4:3 DAR 16:9", "SAR 1:1 DAR 4:3")).sample_aspect is None
+
+
+@pytest.mark.parametrize("output_format", ["webm", "mov"])
+def test_anamorphic_footage_keeps_its_display_shape(tmp_path, clips, output_format):
+    wide = tmp_path / "wide.mp4"
+    subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-i", str(clips["silent"]), "-vf", "setsar=4/3", "-c:v", "libx264", str(wide)],
+        check=True,
+    )  # fmt: skip
+    assert probe(wide).sample_aspect == (4, 3)
+    output = tmp_path / f"wide.{output_format}"
+    key_video(wide, output, KeyOptions(format=output_format))
+    _, log = decode_rgba(output)
+    numerator, denominator = map(int, re.search(r"DAR (\d+):(\d+)", log).groups())
+    assert abs(numerator / denominator - 16 / 9) < 0.01, "320x240 with 4:3 pixels is shown 16:9"
+
+
 def test_options_validation_names_the_field():
     assert parse_key_options({"keyColor": "#2FA84F"}).key_color == "#2fa84f"
     assert parse_key_options({"strength": 1}).strength == 1.0
