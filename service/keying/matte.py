@@ -25,6 +25,10 @@ MIN_KEY_CHROMA = 12.0  # below this the footage has no coloured screen to key
 NOISE_SIGMAS = 6.0
 MIN_SCREEN_CLIP = 0.6  # however noisy, beta this far below the screen is not keyed away
 MIN_RAMP = 0.2
+# A pixel up to this much brighter than the screen colour may be the screen, lit more strongly;
+# brightness beyond it comes from the foreground (white smoke, glass, blond hair over a dark blue
+# screen). The screen itself still keys fully above it: its chroma grows with its brightness.
+BRIGHTEST_SCREEN = 1.2
 # BT.709 / BT.601 luma weights (R, B); G is 1 - R - B.
 _MATRICES = {"bt709": (0.2126, 0.0722), "bt601": (0.299, 0.114)}
 
@@ -113,13 +117,19 @@ def _screen_signal(key: KeyColor, u: np.ndarray, v: np.ndarray) -> tuple[np.ndar
     return along, across
 
 
-def _screen_beta(key: KeyColor, luma: np.ndarray, along: np.ndarray, across: np.ndarray) -> np.ndarray:
-    """How much of this pixel is screen: 1 for the screen at any brightness, 0 for a neutral colour."""
+def _screen_beta(
+    key: KeyColor, luma: np.ndarray, along: np.ndarray, across: np.ndarray, brightest: float = np.inf
+) -> np.ndarray:
+    """How much of this pixel is screen: 1 for the screen at any brightness, 0 for a neutral colour.
+
+    Chroma is judged against what the screen would have at the pixel's luma, from 35 % of the
+    screen's brightness up to ``brightest`` times it.
+    """
     key_luma = max(key.y - 16.0, 8.0)
     chroma_per_luma = float(np.hypot(*key.chroma)) / key_luma
     # Shadows down to 35 % of the screen's brightness still key fully; darker pixels are
     # judged by absolute chroma so that dark, slightly greenish subjects stay opaque.
-    expected = chroma_per_luma * np.maximum(np.asarray(luma, np.float32) - 16.0, 0.35 * key_luma)
+    expected = chroma_per_luma * np.clip(np.asarray(luma, np.float32) - 16.0, 0.35 * key_luma, brightest * key_luma)
     return (along - across) / expected
 
 
@@ -196,7 +206,7 @@ def build_tables(key: KeyColor, options: KeyOptions, noise: float = 0.0) -> Matt
     u, v = np.meshgrid(np.arange(256, dtype=np.float32), np.arange(256, dtype=np.float32), indexing="ij")
     along, across = _screen_signal(key, u, v)
     luma = (np.arange(LUMA_LEVELS, dtype=np.float32) + 0.5) * (1 << LUMA_BITS_DROPPED)
-    beta = _screen_beta(key, luma[:, None, None], along[None], across[None])
+    beta = _screen_beta(key, luma[:, None, None], along[None], across[None], BRIGHTEST_SCREEN)
     low, high = clip_points(options, noise)
     alpha = np.round((1.0 - np.clip((beta - low) / (high - low), 0.0, 1.0)) * 255).astype(np.uint32)
 

@@ -86,6 +86,15 @@ def test_alpha_on_a_known_frame():
     assert 0.3 < a[8] < 0.7, "a 50 % mix of screen and grey is half transparent"
 
 
+def test_a_bright_veil_over_a_dark_blue_screen_is_as_transparent_as_a_grey_one():
+    blue = (42, 85, 184)
+    hot_spot = tuple(min(255, round(c * 1.4)) for c in blue)
+    white_veil, grey_veil = (tuple(round(0.45 * f + 0.55 * c) for c in blue) for f in (235, 128))
+    screen, hot, white, grey = alpha_of([blue, hot_spot, white_veil, grey_veil], key_rgb=blue)
+    assert screen == 0 and hot == 0, "a screen lit 40 % brighter still keys fully"
+    assert abs(white - grey) < 0.1, "45 % coverage reads the same whether the veil is white or grey"
+
+
 def test_strength_trades_subject_for_screen():
     greenish = (90, 140, 95)
     weak, strong = alpha_of([greenish], strength=0.0)[0], alpha_of([greenish], strength=1.0)[0]
