@@ -25,6 +25,7 @@ from service.keying.probe import VideoInfo, probe
 from service.keying.temporal import AlphaSmoother
 
 QUEUE_FRAMES = 4
+KEYING_NICENESS = 10  # nice value of the keying thread and the decoder: they yield to the encoder
 DETECTION_SAMPLES = 3
 DETECTION_WIDTH = 480
 ProgressCallback = Callable[[int, int], None]
@@ -148,7 +149,7 @@ def key_frame(
 
 
 def _decoder(path: Path) -> subprocess.Popen:
-    return subprocess.Popen(
+    decoder = subprocess.Popen(
         [
             *base_args(ffmpeg_binary()), "-xerror", *safe_input_args(path),
             "-map", "0:v:0", "-fps_mode", "passthrough",
@@ -156,6 +157,8 @@ def _decoder(path: Path) -> subprocess.Popen:
         ],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
+    _lower_priority(decoder.pid)  # decoding is cheap and runs ahead; the encoder goes first
+    return decoder
 
 
 def _encoder(source: Path, output: Path, info: VideoInfo, output_format: str) -> subprocess.Popen:
@@ -263,9 +266,12 @@ def _run_pipeline(decoder, encoder, tables, layout, info, on_progress, should_st
     encoder_log = _drain_in_background(encoder.stderr)
     reader.start()
     writer.start()
-    frames_done, total = 0, info.frame_count_estimate
-    smoother = AlphaSmoother()
-    try:
+    total = info.frame_count_estimate
+    frames_done = 0
+
+    def key_all() -> None:
+        nonlocal frames_done
+        smoother = AlphaSmoother()
         while (frame := decoded.get()) is not None:
             if should_stop and should_stop():
                 raise Cancelled("stopped before the time limit; the job will be retried")
@@ -276,6 +282,9 @@ def _run_pipeline(decoder, encoder, tables, layout, info, on_progress, should_st
             frames_done += 1
             if on_progress:
                 on_progress(frames_done, max(total, frames_done))
+
+    try:
+        _on_a_yielding_thread(key_all)
     except BaseException:
         for process in (decoder, encoder):
             process.kill()
@@ -287,6 +296,42 @@ def _run_pipeline(decoder, encoder, tables, layout, info, on_progress, should_st
         writer.join()
         reader.join(timeout=5)
     return _finish(decoder, encoder, decoder_log, encoder_log, frames_done, total, write_errors)
+
+
+def _on_a_yielding_thread(work: Callable[[], None]) -> None:
+    """Run ``work`` on its own thread at a lower CPU priority; re-raise what it raises.
+
+    The encoder is the pipeline's bottleneck and runs two threads that wait for each other row
+    by row, so taking a core from one of them stalls both. At a lower priority the keying runs
+    in the encoder's idle gaps instead (its serial parts, its waits for input), which measured
+    0.05-0.1x of the floor faster at 1080p on two cores.
+    """
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        _lower_this_threads_priority()
+        try:
+            work()
+        except BaseException as exc:  # handed to the calling thread, which re-raises it
+            failures.append(exc)
+
+    thread = threading.Thread(target=run, name="keying", daemon=True)
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
+
+
+def _lower_this_threads_priority() -> None:
+    # On Linux a thread id given to setpriority changes that thread only.
+    _lower_priority(threading.get_native_id())
+
+
+def _lower_priority(process_or_thread_id: int) -> None:
+    """Make a process (or, on Linux, a thread) yield to the encoder; never raise its priority."""
+    with contextlib.suppress(OSError, AttributeError):
+        current = os.getpriority(os.PRIO_PROCESS, process_or_thread_id)
+        os.setpriority(os.PRIO_PROCESS, process_or_thread_id, max(current, KEYING_NICENESS))
 
 
 def _finish(decoder, encoder, decoder_log, encoder_log, frames_done, total, write_errors) -> int:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
+import threading
 
 import numpy as np
 import pytest
@@ -236,6 +239,28 @@ def test_odd_frame_sizes_are_keyed_to_the_last_row_and_column(tmp_path):
     screen, subject = screen_and_subject_masks(original)
     assert keyed[..., 3][screen].mean() < 6 and keyed[..., 3][subject].mean() > 249
     assert keyed[:, -1, :, 3].mean() < 6 and keyed[:, :, -1, 3].mean() < 6, "the last row and column are screen"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are a Linux feature")
+def test_keying_and_decoding_yield_the_cores_to_the_encoder(clips, tmp_path, monkeypatch):
+    seen: dict[str, int] = {}
+    key_one, start_decoder = engine.key_frame, engine._decoder
+
+    def key_and_note(*args) -> None:
+        seen["keying"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        key_one(*args)
+
+    def decoder_noted(path):
+        decoder = start_decoder(path)
+        seen["decoder"] = os.getpriority(os.PRIO_PROCESS, decoder.pid)
+        return decoder
+
+    monkeypatch.setattr(engine, "key_frame", key_and_note)
+    monkeypatch.setattr(engine, "_decoder", decoder_noted)
+    key_video(clips["silent"], tmp_path / "out.webm")
+    assert seen["keying"] >= engine.KEYING_NICENESS and seen["decoder"] >= engine.KEYING_NICENESS
+    caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert caller < engine.KEYING_NICENESS, "the calling thread keeps its priority"
 
 
 def test_blue_screen_clip_is_keyed_without_options(clips, tmp_path):
