@@ -4,7 +4,8 @@ Sensor and compression noise differ in every frame, so a soft matte on a static 
 edge (hair, glass, anti-aliased outlines) would shimmer. Small alpha changes between consecutive
 frames are treated as noise and blended with the previous frame's alpha (a recursive filter,
 which halves the noise); large ones are motion and pass through untouched, so moving edges do not
-lag or ghost. The blend is one look-up per chroma sample in a 64K table indexed by (new, previous).
+lag or ghost. The blend is a 64K table indexed by (new, previous), looked up only for the samples
+whose alpha changed since the last frame.
 """
 
 from __future__ import annotations

@@ -162,17 +162,20 @@ def test_noise_is_measured_and_keeps_a_noisy_screen_clean():
     assert (adapted > 0).mean() < 0.003, "the measured one keys the noisy screen clean"
 
 
+def key_one_frame(tables, y, u_small, v_small, smoother=None) -> tuple[np.ndarray, ...]:
+    """Key one frame (full-resolution Y, chroma-resolution U and V); its Y, U, V and alpha planes."""
+    layout = engine.FrameLayout(y.shape[1], y.shape[0])
+    out = np.empty(layout.frame_bytes + layout.luma_bytes, np.uint8)
+    engine.key_frame(tables, layout, np.concatenate([y.ravel(), u_small.ravel(), v_small.ravel()]), out, smoother)
+    return (*layout.split(out[: layout.frame_bytes]), out[layout.frame_bytes :].reshape(y.shape))
+
+
 def test_spill_luma_leaves_opaque_pixels_and_transparent_pixels_are_flattened():
     key = matte.key_color_from_hex("#3fa35a")
     tables = matte.build_tables(key, KeyOptions())
     colours = [(63, 163, 90), (128, 128, 128), (143, 171, 138)]  # screen, grey, grey + 12 % screen light
     y, u, v = rgb_to_yuv(frame_of(colours, size=8))
-    layout = engine.FrameLayout(y.shape[1], y.shape[0])
-    frame = np.concatenate([y.ravel(), u[::2, ::2].ravel(), v[::2, ::2].ravel()])
-    out = np.empty(layout.frame_bytes + layout.luma_bytes, np.uint8)
-    engine.key_frame(tables, layout, frame, out)
-    out_y, out_u, out_v = layout.split(out[: layout.frame_bytes])
-    alpha = out[layout.frame_bytes :].reshape(y.shape)
+    out_y, out_u, out_v, alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])
     assert (alpha[:, :6] == 0).all() and (alpha[:, 10:] == 255).all()
     assert (out_y[:, :6] == tables.screen_luma).all() and (out_u[:, :3] == 128).all() and (out_v[:, :3] == 128).all()
     grey_y = int(y[0, 12])
@@ -187,17 +190,12 @@ def test_soft_matte_is_steady_from_frame_to_frame_and_motion_passes_at_once():
     half = [(a + b) / 2 for a, b in zip((63, 163, 90), (128, 128, 128), strict=True)]  # half screen, half grey
     rng = np.random.default_rng(5)
     frames = [rgb_to_yuv(np.clip(frame_of([half], size=32) + rng.normal(0, 3, (32, 32, 3)), 0, 255)) for _ in range(12)]
-    layout = engine.FrameLayout(32, 32)
 
     def alphas(smoother) -> np.ndarray:
         keyed = []
         for y, u, v in frames:
-            out = np.empty(layout.frame_bytes + layout.luma_bytes, np.uint8)
             u_small, v_small = (np.round(c.reshape(16, 2, 16, 2).mean(axis=(1, 3))).astype(np.uint8) for c in (u, v))
-            engine.key_frame(
-                tables, layout, np.concatenate([y.ravel(), u_small.ravel(), v_small.ravel()]), out, smoother
-            )
-            keyed.append(out[layout.frame_bytes :].astype(float))
+            keyed.append(key_one_frame(tables, y, u_small, v_small, smoother)[3].astype(float))
         return np.array(keyed)
 
     plain, steady = alphas(None), alphas(AlphaSmoother())
