@@ -28,6 +28,7 @@ QUEUE_FRAMES = 4
 KEYING_NICENESS = 10  # nice value of the keying thread and the decoder: they yield to the encoder
 DETECTION_SAMPLES = 3
 DETECTION_WIDTH = 480
+SAMPLE_TIMEOUT_S = 60
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -76,26 +77,35 @@ def _decode_samples(path: Path, info: VideoInfo) -> list[tuple[np.ndarray, np.nd
     """A few full-resolution frames spread over the clip (full resolution keeps the real noise).
 
     Each is the keyframe at or before its time: decoding only keyframes makes a sample cost one
-    frame's decode however far into the clip it is.
+    frame's decode however far into the clip it is. The samples are decoded at the same time,
+    each on one thread (frame threads would only add start-up latency to a single frame).
     """
     layout = FrameLayout(info.width, info.height)
+    times = (info.duration_s * index / DETECTION_SAMPLES for index in range(DETECTION_SAMPLES))
+    decoders = [_keyframe_decoder(path, at) for at in times]
     frames = []
-    for index in range(DETECTION_SAMPLES):
-        at = info.duration_s * index / DETECTION_SAMPLES
-        result = subprocess.run(
-            [
-                *base_args(ffmpeg_binary()), "-skip_frame", "nokey", "-ss", f"{at:.3f}", *safe_input_args(path),
-                "-map", "0:v:0", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
-            ],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )  # fmt: skip
-        if len(result.stdout) == layout.frame_bytes:
-            frames.append(layout.split(np.frombuffer(result.stdout, dtype=np.uint8)))
+    for decoder in decoders:
+        try:
+            raw, _ = decoder.communicate(timeout=SAMPLE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            decoder.kill()
+            raw, _ = decoder.communicate()
+        if len(raw) == layout.frame_bytes:
+            frames.append(layout.split(np.frombuffer(raw, dtype=np.uint8)))
     if not frames:
         raise JobFailed("input video cannot be decoded")
     return frames
+
+
+def _keyframe_decoder(path: Path, at: float) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            *base_args(ffmpeg_binary()), "-threads", "1", "-skip_frame", "nokey", "-ss", f"{at:.3f}",
+            *safe_input_args(path),
+            "-map", "0:v:0", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
+        ],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def plan_matte(path: Path, info: VideoInfo, options: KeyOptions) -> tuple[matte.KeyColor, matte.MatteTables]:
@@ -247,24 +257,46 @@ def key_video(
     """
     options = options or KeyOptions()
     info = info or probe(source)
-    key, tables = plan_matte(source, info, options)
     layout = FrameLayout(info.width, info.height)
-    decoder = _decoder(source)
-    encoder = _encoder(source, output, info, options.format)
-    frames_done = _run_pipeline(decoder, encoder, tables, layout, info, on_progress, should_stop)
+    decoding = _Decoding(source, layout)  # the first frames decode while the matte is planned
+    try:
+        key, tables = plan_matte(source, info, options)
+        encoder = _encoder(source, output, info, options.format)
+    except BaseException:
+        decoding.abandon()
+        raise
+    frames_done = _run_pipeline(decoding, encoder, tables, layout, info, on_progress, should_stop)
     return KeyResult(frames_done, info.frame_count_estimate, key.to_hex(), info)
 
 
-def _run_pipeline(decoder, encoder, tables, layout, info, on_progress, should_stop) -> int:
-    decoded: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+class _Decoding:
+    """The decoder process and the thread that reads its frames into a bounded queue."""
+
+    def __init__(self, source: Path, layout: FrameLayout) -> None:
+        self.process = _decoder(source)
+        self.frames: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+        self.buffers = BufferPool(layout.frame_bytes)
+        self.log = _drain_in_background(self.process.stderr)
+        self.reader = threading.Thread(
+            target=_read_frames, args=(self.process.stdout, layout, self.frames, self.buffers), daemon=True
+        )
+        self.reader.start()
+
+    def abandon(self) -> None:
+        """Stop decoding and let the reader reach the end of the stream and exit."""
+        self.process.kill()
+        while self.frames.get() is not None:
+            pass
+        self.reader.join(timeout=5)
+        self.process.wait()
+
+
+def _run_pipeline(decoding: _Decoding, encoder, tables, layout, info, on_progress, should_stop) -> int:
     keyed: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
     write_errors: list[BaseException] = []
-    inputs, outputs = BufferPool(layout.frame_bytes), BufferPool(layout.frame_bytes + layout.luma_bytes)
-    reader = threading.Thread(target=_read_frames, args=(decoder.stdout, layout, decoded, inputs), daemon=True)
+    outputs = BufferPool(layout.frame_bytes + layout.luma_bytes)
     writer = threading.Thread(target=_write_frames, args=(encoder.stdin, keyed, write_errors, outputs), daemon=True)
-    decoder_log = _drain_in_background(decoder.stderr)
     encoder_log = _drain_in_background(encoder.stderr)
-    reader.start()
     writer.start()
     total = info.frame_count_estimate
     frames_done = 0
@@ -272,12 +304,12 @@ def _run_pipeline(decoder, encoder, tables, layout, info, on_progress, should_st
     def key_all() -> None:
         nonlocal frames_done
         smoother = AlphaSmoother()
-        while (frame := decoded.get()) is not None:
+        while (frame := decoding.frames.get()) is not None:
             if should_stop and should_stop():
                 raise Cancelled("stopped before the time limit; the job will be retried")
             out = outputs.take()
             key_frame(tables, layout, frame, out, smoother)
-            inputs.give(frame)
+            decoding.buffers.give(frame)
             keyed.put(out)
             frames_done += 1
             if on_progress:
@@ -286,16 +318,15 @@ def _run_pipeline(decoder, encoder, tables, layout, info, on_progress, should_st
     try:
         _on_a_yielding_thread(key_all)
     except BaseException:
-        for process in (decoder, encoder):
-            process.kill()
-        while decoded.get() is not None:  # let the reader reach end of stream and exit
-            pass
+        encoder.kill()
+        encoder.wait()
+        decoding.abandon()
         raise
     finally:
         keyed.put(None)
         writer.join()
-        reader.join(timeout=5)
-    return _finish(decoder, encoder, decoder_log, encoder_log, frames_done, total, write_errors)
+        decoding.reader.join(timeout=5)
+    return _finish(decoding, encoder, encoder_log, frames_done, total, write_errors)
 
 
 def _on_a_yielding_thread(work: Callable[[], None]) -> None:
@@ -329,9 +360,9 @@ def _lower_priority(process_or_thread_id: int) -> None:
         os.setpriority(os.PRIO_PROCESS, process_or_thread_id, max(current, KEYING_NICENESS))
 
 
-def _finish(decoder, encoder, decoder_log, encoder_log, frames_done, total, write_errors) -> int:
-    decoder_rc, encoder_rc = decoder.wait(), encoder.wait()
-    decoder_log.join()
+def _finish(decoding: _Decoding, encoder, encoder_log, frames_done, total, write_errors) -> int:
+    decoder_rc, encoder_rc = decoding.process.wait(), encoder.wait()
+    decoding.log.join()
     encoder_log.join()
     if decoder_rc != 0 or frames_done == 0:
         raise JobFailed(f"input video is corrupt or truncated (decoding stopped after {frames_done} frames)")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -259,6 +261,42 @@ def test_keying_and_decoding_yield_the_cores_to_the_encoder(clips, tmp_path, mon
     assert seen["keying"] >= engine.KEYING_NICENESS and seen["decoder"] >= engine.KEYING_NICENESS
     caller = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert caller < engine.KEYING_NICENESS, "the calling thread keeps its priority"
+
+
+def child_processes() -> set[int]:
+    """This process's children, running or not yet reaped (Linux /proc)."""
+    me, children = str(os.getpid()), set()
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1] == me:
+                children.add(int(entry))
+    return children
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process table from /proc")
+def test_a_clip_without_a_screen_fails_clearly_and_leaves_no_process(tmp_path):
+    # The decoder starts while the matte is planned, so a failed plan must stop it.
+    source = make_clip(tmp_path / "grey.mp4", screen="0x777777", seconds=1, audio=False)
+    before = child_processes()
+    with pytest.raises(JobFailed, match="no green or blue screen"):
+        key_video(source, tmp_path / "out.webm")
+    assert child_processes() <= before
+    assert not (tmp_path / "out.webm").exists(), "nothing is written for a clip that cannot be keyed"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process table from /proc")
+def test_stopping_part_way_raises_cancelled_and_leaves_no_process(clips, tmp_path):
+    done: list[int] = []
+    before = child_processes()
+    with pytest.raises(engine.Cancelled):
+        key_video(
+            clips["silent"],
+            tmp_path / "out.webm",
+            on_progress=lambda frames, _total: done.append(frames),
+            should_stop=lambda: len(done) >= 3,
+        )
+    assert done == [1, 2, 3]
+    assert child_processes() <= before
 
 
 def test_blue_screen_clip_is_keyed_without_options(clips, tmp_path):
