@@ -1,7 +1,8 @@
 """Every environment variable the service reads, read here once into a frozen settings object.
 
 Terraform sets each of these for the functions that need them; ``tests/infra`` checks that the
-names below and the Terraform ``environment`` blocks agree.
+names below and the Terraform ``environment`` blocks agree. The one exception is the function's
+memory size, which the Lambda runtime sets itself from the function's ``memory_size``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ ENV_MAX_DURATION_S = "MAX_DURATION_S"
 ENV_MAX_PIXELS = "MAX_PIXELS"
 ENV_FFMPEG_PATH = "FFMPEG_PATH"
 ENV_STALE_JOB_AFTER_S = "STALE_JOB_AFTER_S"
+LAMBDA_MEMORY_SIZE = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"  # set by the Lambda runtime, not by Terraform
 
 AUTH_MODES = ("none", "iam", "jwt", "api_key")
 
@@ -61,6 +63,7 @@ class Settings:
     max_pixels: int = 3840 * 2160
     ffmpeg_path: str | None = None
     stale_job_after_s: int = 6 * 3600
+    memory_mb: int | None = None  # the function's memory on Lambda; None elsewhere
 
     def require(self, name: str) -> str:
         """Return a resource setting that must be present for the calling function."""
@@ -144,6 +147,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_pixels=_int(env, ENV_MAX_PIXELS, 3840 * 2160),
         ffmpeg_path=env.get(ENV_FFMPEG_PATH) or None,
         stale_job_after_s=_int(env, ENV_STALE_JOB_AFTER_S, 6 * 3600),
+        memory_mb=_int(env, LAMBDA_MEMORY_SIZE, 0) or None,
     )
 
 

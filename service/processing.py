@@ -12,14 +12,15 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from service.config import Settings
 from service.errors import JobFailed, RetryableFailure
 from service.jobs import Job, JobStore
-from service.keying import OUTPUT_CONTENT_TYPES, KeyOptions, ProbeLimits, key_video, probe
+from service.keying import OUTPUT_CONTENT_TYPES, KeyOptions, ProbeLimits, key_video, pixels_that_fit, probe
 from service.storage import output_key
 from service.wiring import Services
 
@@ -107,6 +108,18 @@ def _explain_skip(jobs: JobStore, job_id: str) -> None:
         logger.info("job %s is leased by another worker; duplicate delivery acknowledged", job_id)
 
 
+def probe_limits(settings: Settings) -> ProbeLimits:
+    """The configured limits, with frames no larger than what fits in this function's memory."""
+    limits = ProbeLimits(max_pixels=settings.max_pixels, max_duration_s=settings.max_duration_s)
+    if settings.memory_mb and pixels_that_fit(settings.memory_mb) < settings.max_pixels:
+        return replace(
+            limits,
+            max_pixels=pixels_that_fit(settings.memory_mb),
+            max_pixels_reason=f"what fits in this worker's {settings.memory_mb} MB of memory",
+        )
+    return limits
+
+
 def _run(job: Job, delivery: Delivery, services: Services) -> None:
     settings = services.settings
     options = KeyOptions.model_validate(job.options)
@@ -115,7 +128,7 @@ def _run(job: Job, delivery: Delivery, services: Services) -> None:
     try:
         source = work_dir / "input"
         services.fetcher.fetch(job.input_url, source)
-        info = probe(source, ProbeLimits(max_pixels=settings.max_pixels, max_duration_s=settings.max_duration_s))
+        info = probe(source, probe_limits(settings))
         output = work_dir / f"output.{options.format}"
         key_video(
             source,

@@ -81,6 +81,7 @@ module "functions" {
   max_input_bytes             = var.max_input_bytes
   download_timeout_seconds    = var.download_timeout_seconds
   max_duration_seconds        = var.max_duration_seconds
+  max_pixels                  = var.max_pixels
   job_retention_days          = var.job_retention_days
   auth_mode                   = var.auth.type
   log_retention_days          = var.log_retention_days

@@ -98,6 +98,12 @@ variable "max_duration_seconds" {
   default     = 600
 }
 
+variable "max_pixels" {
+  description = "Largest frame accepted, in pixels per frame (default 3840x2160). The worker needs about 200 MB plus 256 bytes per pixel: 4K needs worker_memory_mb of at least 2225."
+  type        = number
+  default     = 8294400
+}
+
 variable "input_expiration_days" {
   description = "Days uploaded inputs are kept (1 to 3650)."
   type        = number

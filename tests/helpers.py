@@ -1,9 +1,11 @@
-"""Shared test helpers: decode outputs with alpha, wait for jobs, serve files over HTTP."""
+"""Shared test helpers: decode outputs with alpha, wait for jobs, serve files over HTTP, read /proc."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
+import os
 import re
 import subprocess
 import threading
@@ -82,3 +84,42 @@ def screen_and_subject_masks(rgba: np.ndarray, radius: int = 3) -> tuple[np.ndar
     screen = dominant > 40
     subject = dominant < 5
     return _erode(screen, radius), _erode(subject, radius)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError):
+            found += [int(child) for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+    return found
+
+
+def child_processes() -> set[int]:
+    """This process's children, running or not yet reaped (Linux /proc)."""
+    return set(_children(os.getpid()))
+
+
+def _proportional_kb(pid: int) -> int:
+    """A process's proportional set size: shared pages (the FFmpeg binary) counted once overall."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
+def peak_memory_mb(command: list[str], interval_s: float = 0.01) -> float:
+    """Run ``command`` to the end; the peak memory of it and all its child processes together."""
+    process = subprocess.Popen(command)
+    peak_kb = 0
+    while process.poll() is None:
+        tree, total_kb = [process.pid], 0
+        while tree:
+            pid = tree.pop()
+            total_kb += _proportional_kb(pid)
+            with contextlib.suppress(OSError):
+                tree += _children(pid)
+        peak_kb = max(peak_kb, total_kb)
+        time.sleep(interval_s)
+    assert process.returncode == 0, f"{command} exited with {process.returncode}"
+    return peak_kb / 1024

@@ -29,6 +29,12 @@ KEYING_NICENESS = 10  # nice value of the keying thread and the decoder: they yi
 DETECTION_SAMPLES = 3
 DETECTION_WIDTH = 480
 SAMPLE_TIMEOUT_S = 60
+# Peak memory of one keying run (decoder, frame buffers, keying and the VP9-with-alpha encoder,
+# which dominates), measured from 720p to 4K: about 120 MB plus 225 bytes per pixel of frame.
+# With a margin; terraform/modules/functions checks max_pixels against the worker's memory with
+# the same two numbers.
+MEMORY_BASE_MB = 200
+MEMORY_BYTES_PER_PIXEL = 256
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -67,6 +73,11 @@ class FrameLayout:
         u = frame[self.luma_bytes : self.luma_bytes + self.chroma_bytes].reshape(self.chroma_shape)
         v = frame[self.luma_bytes + self.chroma_bytes :].reshape(self.chroma_shape)
         return y, u, v
+
+
+def pixels_that_fit(memory_mb: int) -> int:
+    """The largest frame, in pixels, one keying run can take within ``memory_mb`` of memory."""
+    return max(0, (memory_mb - MEMORY_BASE_MB) * 2**20 // MEMORY_BYTES_PER_PIXEL)
 
 
 class Cancelled(RetryableFailure):

@@ -54,6 +54,7 @@ class ProbeLimits:
     max_pixels: int = 3840 * 2160
     max_fps: float = 120.0
     max_duration_s: float = 600.0
+    max_pixels_reason: str = ""  # why the pixel limit is what it is, when it is not the configured one
 
 
 def _describe_failure(stderr: str, head: bytes = b"") -> str:
@@ -151,8 +152,9 @@ def check_limits(info: VideoInfo, limits: ProbeLimits) -> None:
     if info.width < 2 or info.height < 2:
         raise JobFailed(f"input video is {info.width}x{info.height}; it must be at least 2x2")
     if info.width * info.height > limits.max_pixels:
+        reason = f" ({limits.max_pixels_reason})" if limits.max_pixels_reason else ""
         raise JobFailed(
-            f"input video is {info.width}x{info.height}; the limit is {limits.max_pixels:,} pixels per frame"
+            f"input video is {info.width}x{info.height}; the limit is {limits.max_pixels:,} pixels per frame{reason}"
         )
     if not 0 < info.fps <= limits.max_fps:
         raise JobFailed(f"input frame rate {info.fps:g} fps is outside 0-{limits.max_fps:g} fps")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import math
 import re
 
 import pytest
@@ -10,7 +11,8 @@ import pytest
 from local import stack
 from local.shim import ROUTES
 from service import config, jobs
-from tests.infra.terraform import MODULES, TERRAFORM, blocks, locals_of, resources, variables
+from service.keying import engine
+from tests.infra.terraform import MODULES, TERRAFORM, blocks, load, locals_of, resources, variables
 
 FUNCTIONS = ["submit", "status", "uploads", "worker", "reconcile"]
 TF_FUNCTIONS = locals_of(MODULES / "functions")["functions"]
@@ -102,6 +104,30 @@ def test_worker_is_sized_for_video_well_above_the_seed():
     assert function["architectures"] == ["x86_64"]
     assert function["runtime"] == "python3.11"
     assert "var.worker_reserved_concurrency" in function["reserved_concurrent_executions"]
+
+
+def terraform_arithmetic(expression: str, values: dict[str, float]) -> float:
+    """Evaluate one of our own Terraform number expressions (names, + - * /, floor) in Python."""
+    body = expression.removeprefix("${").removesuffix("}")
+    body = re.sub(r"\b(?:var|local)\.(\w+)", lambda name: repr(values[name.group(1)]), body)
+    assert re.fullmatch(r"[\d\s.+\-*/()floor]+", body), body
+    return eval(body, {"__builtins__": {}, "floor": math.floor})  # noqa: S307 - checked to be arithmetic above
+
+
+def test_worker_memory_model_is_the_engines_and_every_environment_fits_its_largest_frame():
+    tf = locals_of(MODULES / "functions")
+    assert tf["keying_memory_base_mb"] == engine.MEMORY_BASE_MB
+    assert tf["keying_memory_bytes_per_pixel"] == engine.MEMORY_BYTES_PER_PIXEL
+    for memory_mb in (1024, 2225, 4096, 10240):
+        fits = terraform_arithmetic(tf["worker_pixels_that_fit"], {**tf, "worker_memory_mb": memory_mb})
+        assert fits == engine.pixels_that_fit(memory_mb)
+    function = resources(MODULES / "functions")[("aws_lambda_function", "this")]
+    (check,) = function["lifecycle"][0]["precondition"]
+    assert check["condition"] == '${each.key != "worker" || var.max_pixels <= local.worker_pixels_that_fit}'
+    defaults = {name: body["default"] for name, body in variables(TERRAFORM).items() if "default" in body}
+    for tfvars in [None, *sorted((TERRAFORM / "environments").glob("*.tfvars"))]:
+        settings = defaults | (load(tfvars) if tfvars else {})
+        assert settings["max_pixels"] <= engine.pixels_that_fit(settings["worker_memory_mb"]), tfvars
 
 
 def test_local_stack_uses_terraforms_names_and_settings():

@@ -172,3 +172,15 @@ def test_retryable_failures_are_retried_then_end_in_error_on_the_last_attempt(aw
     final = get_status(job_id)[1]
     assert final["status"] == ERROR
     assert final["error"] == "gave up after 3 attempts: cannot connect to videos.example.com: connection refused"
+
+
+def test_a_frame_larger_than_the_worker_memory_can_key_ends_in_error_saying_so(aws, clips, monkeypatch):
+    session, resources = aws
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "201")  # room for 4,096 pixels, not 320x240
+    wiring.reset()
+    session.client("s3").upload_file(str(clips["silent"]), resources.names.input_bucket, "ok.mp4")
+    job_id = post_submit({"inputUrl": f"s3://{resources.names.input_bucket}/ok.mp4"})[1]["jobId"]
+    assert worker.handler(sqs_event(json.dumps({"jobId": job_id})), FakeContext()) == {"batchItemFailures": []}
+    failed = get_status(job_id)[1]
+    assert failed["status"] == ERROR
+    assert "320x240" in failed["error"] and "4,096 pixels" in failed["error"] and "201 MB" in failed["error"]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +17,7 @@ from service.keying import KeyOptions, edges, engine, key_video, matte, parse_ke
 from service.keying.ffmpeg import ffmpeg_binary
 from service.keying.probe import parse_probe_output
 from service.keying.temporal import AlphaSmoother
-from tests.helpers import decode_rgba, duration_s, screen_and_subject_masks
+from tests.helpers import child_processes, decode_rgba, duration_s, peak_memory_mb, screen_and_subject_masks
 
 
 def rgb_to_yuv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -263,16 +261,6 @@ def test_keying_and_decoding_yield_the_cores_to_the_encoder(clips, tmp_path, mon
     assert caller < engine.KEYING_NICENESS, "the calling thread keeps its priority"
 
 
-def child_processes() -> set[int]:
-    """This process's children, running or not yet reaped (Linux /proc)."""
-    me, children = str(os.getpid()), set()
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        with contextlib.suppress(OSError):
-            if Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1] == me:
-                children.add(int(entry))
-    return children
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process table from /proc")
 def test_a_clip_without_a_screen_fails_clearly_and_leaves_no_process(tmp_path):
     # The decoder starts while the matte is planned, so a failed plan must stop it.
@@ -297,6 +285,22 @@ def test_stopping_part_way_raises_cancelled_and_leaves_no_process(clips, tmp_pat
         )
     assert done == [1, 2, 3]
     assert child_processes() <= before
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process table from /proc")
+def test_a_keying_run_stays_within_the_memory_the_worker_allows_for(tmp_path):
+    # The worker refuses frames larger than pixels_that_fit(its memory); the model must hold.
+    width, height = 1280, 720
+    source = make_clip(tmp_path / "hd.mp4", width=width, height=height, seconds=1, audio=False)
+    key_in_a_fresh_process = [
+        sys.executable, "-c",
+        "import sys; from pathlib import Path; from service.keying import key_video; "
+        "key_video(Path(sys.argv[1]), Path(sys.argv[2]))",
+        str(source), str(tmp_path / "out.webm"),
+    ]  # fmt: skip
+    peak_mb = peak_memory_mb(key_in_a_fresh_process)
+    allowed_mb = engine.MEMORY_BASE_MB + width * height * engine.MEMORY_BYTES_PER_PIXEL / 2**20
+    assert 0 < peak_mb <= allowed_mb, f"peak {peak_mb:.0f} MB, the model allows {allowed_mb:.0f} MB"
 
 
 def test_blue_screen_clip_is_keyed_without_options(clips, tmp_path):
