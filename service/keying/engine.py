@@ -93,7 +93,7 @@ def _decode_samples(path: Path, info: VideoInfo) -> list[tuple[np.ndarray, np.nd
     """
     layout = FrameLayout(info.width, info.height)
     times = (info.duration_s * index / DETECTION_SAMPLES for index in range(DETECTION_SAMPLES))
-    decoders = [_keyframe_decoder(path, at) for at in times]
+    decoders = [_keyframe_decoder(path, info.stream_map, at) for at in times]
     frames = []
     for decoder in decoders:
         try:
@@ -108,12 +108,12 @@ def _decode_samples(path: Path, info: VideoInfo) -> list[tuple[np.ndarray, np.nd
     return frames
 
 
-def _keyframe_decoder(path: Path, at: float) -> subprocess.Popen:
+def _keyframe_decoder(path: Path, stream: str, at: float) -> subprocess.Popen:
     return subprocess.Popen(
         [
             *base_args(ffmpeg_binary()), "-threads", "1", "-skip_frame", "nokey", "-ss", f"{at:.3f}",
             *safe_input_args(path),
-            "-map", "0:v:0", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
+            "-map", stream, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
         ],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -169,11 +169,11 @@ def key_frame(
     matte.finish_luma(tables, y, fields.luma_cut, out_y, blocks, unsettled)
 
 
-def _decoder(path: Path) -> subprocess.Popen:
+def _decoder(path: Path, stream: str) -> subprocess.Popen:
     decoder = subprocess.Popen(
         [
             *base_args(ffmpeg_binary()), "-xerror", *safe_input_args(path),
-            "-map", "0:v:0", "-fps_mode", "passthrough",
+            "-map", stream, "-fps_mode", "passthrough",
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
         ],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -269,7 +269,7 @@ def key_video(
     options = options or KeyOptions()
     info = info or probe(source)
     layout = FrameLayout(info.width, info.height)
-    decoding = _Decoding(source, layout)  # the first frames decode while the matte is planned
+    decoding = _Decoding(source, info.stream_map, layout)  # the first frames decode while the matte is planned
     try:
         key, tables = plan_matte(source, info, options)
         encoder = _encoder(source, output, info, options.format)
@@ -283,8 +283,8 @@ def key_video(
 class _Decoding:
     """The decoder process and the thread that reads its frames into a bounded queue."""
 
-    def __init__(self, source: Path, layout: FrameLayout) -> None:
-        self.process = _decoder(source)
+    def __init__(self, source: Path, stream: str, layout: FrameLayout) -> None:
+        self.process = _decoder(source, stream)
         self.frames: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
         self.buffers = BufferPool(layout.frame_bytes)
         self.log = _drain_in_background(self.process.stderr)

@@ -43,6 +43,12 @@ class VideoInfo:
     color_primaries: str | None = None
     color_transfer: str | None = None
     sample_aspect: tuple[int, int] | None = None  # pixel shape when not square (anamorphic footage)
+    stream_index: int = 0  # the file's stream that is the video (not cover art or a thumbnail track)
+
+    @property
+    def stream_map(self) -> str:
+        """FFmpeg's ``-map`` specifier for the video stream."""
+        return f"0:{self.stream_index}"
 
     @property
     def frame_count_estimate(self) -> int:
@@ -98,7 +104,7 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
     """
     if "Input #0" not in stderr:
         raise JobFailed(_describe_failure(stderr, head))
-    video = _VIDEO.search(stderr)
+    video = _main_video_stream(stderr)
     if not video:
         kind = "audio only" if _AUDIO.search(stderr) else "no video stream"
         raise JobFailed(f"input has no video stream ({kind})")
@@ -128,8 +134,29 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
         pix_fmt=pix.group(1) if pix else "unknown",
         has_audio=bool(_AUDIO.search(stderr)),
         sample_aspect=sample_aspect,
+        stream_index=int(video.group(1)),
         **_parse_color(pix.group(2) if pix and pix.group(2) else ""),
     )
+
+
+_STILL_CODECS = {"png", "mjpeg", "bmp", "gif", "webp", "jpeg2000", "tiff"}
+
+
+def _main_video_stream(stderr: str) -> re.Match | None:
+    """The stream to key: moving video over cover art and thumbnails, then the largest frame.
+
+    FFmpeg's own ``0:v:0`` is simply the first video stream, which in some files is a cover
+    image or a small preview track; keying that would key the wrong picture.
+    """
+
+    def rank(video: re.Match) -> tuple[bool, bool, int]:
+        size = _SIZE.search(video.group(3))
+        area = int(size.group(1)) * int(size.group(2)) if size else 0
+        still = video.group(2) in _STILL_CODECS or "(attached pic)" in video.group(3)
+        return not still, "(default)" in video.group(3), area
+
+    streams = list(_VIDEO.finditer(stderr))
+    return max(streams, key=rank) if streams else None  # max keeps the first of equals
 
 
 def _sample_aspect(details: str) -> tuple[int, int] | None:
@@ -189,7 +216,7 @@ def probe(path: Path, limits: ProbeLimits | None = None) -> VideoInfo:
             "-xerror",
             *safe_input_args(path),
             "-map",
-            "0:v:0",
+            info.stream_map,
             "-frames:v",
             "1",
             "-f",

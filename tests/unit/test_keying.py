@@ -248,8 +248,8 @@ def test_keying_and_decoding_yield_the_cores_to_the_encoder(clips, tmp_path, mon
         seen["keying"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
         key_one(*args)
 
-    def decoder_noted(path):
-        decoder = start_decoder(path)
+    def decoder_noted(*args):
+        decoder = start_decoder(*args)
         seen["decoder"] = os.getpriority(os.PRIO_PROCESS, decoder.pid)
         return decoder
 
@@ -333,6 +333,38 @@ def test_colour_metadata_is_carried_through_and_colours_do_not_shift(tmp_path, c
     _, subject = screen_and_subject_masks(original)
     shift = keyed[..., :3][subject].astype(float).mean(axis=0) - original[..., :3][subject].mean(axis=0)
     assert np.abs(shift).max() < 1.5, f"the subject's colours must not shift (mean RGB shift {shift})"
+
+
+def test_the_video_is_keyed_not_a_preview_track_before_it(tmp_path, clips):
+    # FFmpeg's 0:v:0 is whatever video stream comes first: here a small preview track.
+    source = tmp_path / "with-preview.mkv"
+    subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-f", "lavfi", "-i", "testsrc=s=96x64:r=5:d=2", "-i", str(clips["green"]),
+         "-map", "0:v", "-map", "1:v", "-map", "1:a", "-c:v:0", "libx264", "-c:v:1", "copy", "-c:a", "copy",
+         str(source)],
+        check=True,
+    )  # fmt: skip
+    assert probe(source).stream_index == 1
+    output = tmp_path / "keyed.webm"
+    result = key_video(source, output)
+    keyed, log = decode_rgba(output)
+    original, _ = decode_rgba(clips["green"])
+    assert keyed.shape == original.shape and result.frames == original.shape[0]
+    assert "Audio: opus" in log
+    screen, subject = screen_and_subject_masks(original)
+    assert keyed[..., 3][screen].mean() < 6 and keyed[..., 3][subject].mean() > 249
+
+
+def test_the_probe_prefers_moving_video_to_cover_art_and_small_tracks():
+    header = (
+        "Input #0, matroska,webm, from 'x.mkv':\n  Duration: 00:00:02.00, start: 0.000000, bitrate: 1 kb/s\n"
+        "  Stream #0:0: Video: png, rgb24(pc), 1920x1080, 90k tbr, 90k tbn (attached pic)\n"
+        "  Stream #0:1: Video: h264 (High), yuv420p(progressive), 320x180, 25 fps, 25 tbr, 1k tbn\n"
+        "  Stream #0:2: Video: h264 (High), yuv420p(tv, bt709, progressive), 1280x720, 25 fps, 25 tbr, 1k tbn\n"
+        "  Stream #0:3: Audio: aac (LC), 44100 Hz, stereo, fltp (default)\n"
+    )
+    info = parse_probe_output(header)
+    assert (info.stream_index, info.width, info.height, info.stream_map) == (2, 1280, 720, "0:2")
 
 
 def test_phone_footage_with_a_quarter_turn_is_keyed_upright(tmp_path, clips):
