@@ -6,9 +6,11 @@ keep memory at a few frames whatever the video's length.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import queue
+import re
 import subprocess
 import threading
 from collections.abc import Callable
@@ -36,6 +38,8 @@ SAMPLE_TIMEOUT_S = 60
 MEMORY_BASE_MB = 200
 MEMORY_BYTES_PER_PIXEL = 256
 ProgressCallback = Callable[[int, int], None]
+# What FFmpeg's demuxers log when a file stops before its index or header says it should.
+_ENDED_EARLY = re.compile(r"ended prematurely|partial file|truncat", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,8 @@ def _decode_samples(path: Path, info: VideoInfo) -> list[tuple[np.ndarray, np.nd
 def _keyframe_decoder(path: Path, stream: str, at: float) -> subprocess.Popen:
     return subprocess.Popen(
         [
-            *base_args(ffmpeg_binary()), "-threads", "1", "-skip_frame", "nokey", "-ss", f"{at:.3f}",
+            *base_args(ffmpeg_binary()), "-threads", "1", "-skip_frame", "nokey",
+            *(["-ss", f"{at:.3f}"] if at > 0 else []),  # a seek fails outright in a file with no index
             *safe_input_args(path),
             "-map", stream, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
         ],
@@ -337,7 +342,7 @@ def _run_pipeline(decoding: _Decoding, encoder, tables, layout, info, on_progres
         keyed.put(None)
         writer.join()
         decoding.reader.join(timeout=5)
-    return _finish(decoding, encoder, encoder_log, frames_done, total, write_errors)
+    return _finish(decoding, encoder, encoder_log, frames_done, info, write_errors)
 
 
 def _on_a_yielding_thread(work: Callable[[], None]) -> None:
@@ -371,30 +376,34 @@ def _lower_priority(process_or_thread_id: int) -> None:
         os.setpriority(os.PRIO_PROCESS, process_or_thread_id, max(current, KEYING_NICENESS))
 
 
-def _finish(decoding: _Decoding, encoder, encoder_log, frames_done, total, write_errors) -> int:
+def _finish(decoding: _Decoding, encoder, encoder_log, frames_done, info: VideoInfo, write_errors) -> int:
     decoder_rc, encoder_rc = decoding.process.wait(), encoder.wait()
     decoding.log.join()
     encoder_log.join()
-    if decoder_rc != 0 or frames_done == 0:
+    cut_short = _ENDED_EARLY.search("".join(decoding.log.lines))
+    if decoder_rc != 0 or frames_done == 0 or cut_short:
         raise JobFailed(f"input video is corrupt or truncated (decoding stopped after {frames_done} frames)")
-    if frames_done < total - max(2, total // 50):
+    # The header's duration is the longest stream's: with audio it only bounds the video's length.
+    total = info.frame_count_estimate
+    if (info.duration_from_video or not info.has_audio) and frames_done < total - max(2, total // 50):
         raise JobFailed(f"input video is truncated: {frames_done} of {total} frames could be decoded")
     if encoder_rc != 0 or write_errors:
-        detail = "".join(encoder_log.lines[-3:]).strip()
+        detail = "".join(list(encoder_log.lines)[-3:]).strip()
         raise RuntimeError(f"encoder failed (exit {encoder_rc}): {detail}")
     return frames_done
 
 
 class _LogDrain(threading.Thread):
+    """Reads a process's log as it comes, keeping the last lines (where the reason for an end is)."""
+
     def __init__(self, stream) -> None:
         super().__init__(daemon=True)
         self.stream = stream
-        self.lines: list[str] = []
+        self.lines: collections.deque[str] = collections.deque(maxlen=200)
 
     def run(self) -> None:
         for line in iter(self.stream.readline, b""):
-            if len(self.lines) < 200:
-                self.lines.append(line.decode("utf-8", "replace"))
+            self.lines.append(line.decode("utf-8", "replace"))
 
 
 def _drain_in_background(stream) -> _LogDrain:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from service.errors import JobFailed
-from service.keying.ffmpeg import ALLOWED_DEMUXERS, ffmpeg_binary, safe_input_args
+from service.keying.ffmpeg import ALLOWED_DEMUXERS, base_args, ffmpeg_binary, safe_input_args
 
 PROBE_TIMEOUT_S = 30
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
@@ -44,6 +44,9 @@ class VideoInfo:
     color_transfer: str | None = None
     sample_aspect: tuple[int, int] | None = None  # pixel shape when not square (anamorphic footage)
     stream_index: int = 0  # the file's stream that is the video (not cover art or a thumbnail track)
+    # True when duration_s was measured on the video stream itself. The header's duration is the
+    # longest stream's, so with audio it may run past the video's last frame.
+    duration_from_video: bool = False
 
     @property
     def stream_map(self) -> str:
@@ -191,6 +194,26 @@ def check_limits(info: VideoInfo, limits: ProbeLimits) -> None:
         raise JobFailed(f"input video is {info.duration_s:.0f} s long; the limit is {limits.max_duration_s:.0f} s")
 
 
+def _measured_duration(path: Path, info: VideoInfo) -> float:
+    """The video stream's length from reading its packets (no decoding): frames over frame rate,
+    or the last packet's time if that is later."""
+    try:
+        result = subprocess.run(
+            [
+                *base_args(ffmpeg_binary()), *safe_input_args(path),
+                "-map", info.stream_map, "-c", "copy", "-f", "null", "-progress", "pipe:1", "-nostats", "-",
+            ],
+            capture_output=True, text=True, errors="replace", timeout=PROBE_TIMEOUT_S, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise JobFailed(f"input video has no duration and reading it took over {PROBE_TIMEOUT_S} s") from None
+    progress = dict(re.findall(r"^(\w+)=(\S+)$", result.stdout, re.MULTILINE))  # the last value of each key wins
+    frames = int(progress.get("frame", "0") or 0)
+    end_us = progress.get("out_time_us", "0")
+    end_s = int(end_us) / 1e6 if end_us.isdigit() else 0.0
+    return max(frames / info.fps if info.fps > 0 else 0.0, end_s)
+
+
 def probe(path: Path, limits: ProbeLimits | None = None) -> VideoInfo:
     """Read the container header, check it against ``limits`` and decode the first frame."""
     binary = ffmpeg_binary()
@@ -205,6 +228,8 @@ def probe(path: Path, limits: ProbeLimits | None = None) -> VideoInfo:
     with path.open("rb") as handle:
         head = handle.read(12)
     info = parse_probe_output(header.stderr, head)
+    if info.duration_s <= 0:  # live recordings (a browser's MediaRecorder WebM) carry no duration
+        info = replace(info, duration_s=_measured_duration(path, info), duration_from_video=True)
     check_limits(info, limits or ProbeLimits())
     first_frame = subprocess.run(
         [

@@ -45,6 +45,10 @@ def media(tmp_path_factory, clips) -> dict[str, Path]:
     moov_last = folder / "moov-last-src.mp4"
     ffmpeg("-i", str(clips["green"]), "-c", "copy", str(moov_last))
     write("moov-cut.mp4", moov_last.read_bytes()[: int(moov_last.stat().st_size * 0.9)])
+    # A Matroska file (video and audio) whose second half never arrived.
+    whole_mkv = folder / "whole.mkv"
+    ffmpeg("-i", str(clips["green"]), "-c", "copy", str(whole_mkv))
+    write("cut-with-audio.mkv", whole_mkv.read_bytes()[: int(whole_mkv.stat().st_size * 0.6)])
     # Corrupt data in the middle of an otherwise valid file.
     damaged = bytearray(good)
     for offset in range(len(damaged) // 2, len(damaged) // 2 + 40_000, 7):
@@ -100,6 +104,7 @@ EXPECTED = {
     "text.mp4": "not a video",
     "error-page.mp4": "not a video",
     "truncated.mp4": "truncated",
+    "cut-with-audio.mkv": "truncated",
     "zip.mp4": "not a video",
     "moov-cut.mp4": "moov",
     "damaged-middle.mp4": "corrupt",

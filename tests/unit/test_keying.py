@@ -367,6 +367,36 @@ def test_the_probe_prefers_moving_video_to_cover_art_and_small_tracks():
     assert (info.stream_index, info.width, info.height, info.stream_map) == (2, 1280, 720, "0:2")
 
 
+def test_a_browser_recording_without_a_duration_is_keyed_whole(tmp_path, clips):
+    # A browser's MediaRecorder streams WebM out as it records, so the header has no duration.
+    recording = tmp_path / "recording.webm"
+    with recording.open("wb") as out:
+        subprocess.run(
+            [ffmpeg_binary(), "-v", "error", "-i", str(clips["green"]), "-c:v", "libvpx", "-deadline", "realtime",
+             "-b:v", "1M", "-c:a", "libopus", "-f", "webm", "pipe:1"],
+            stdout=out, check=True,
+        )  # fmt: skip
+    info = probe(recording)
+    assert abs(info.duration_s - 2.0) < 0.1 and info.duration_from_video
+    result = key_video(recording, tmp_path / "keyed.webm")
+    keyed, log = decode_rgba(tmp_path / "keyed.webm")
+    assert result.frames == keyed.shape[0] == decode_rgba(clips["green"])[0].shape[0]
+    assert "Audio: opus" in log
+
+
+def test_audio_that_outlasts_the_video_is_not_taken_for_a_truncated_video(tmp_path, clips):
+    # The header's duration is the longest stream's: here 3 s of audio over 2 s of video.
+    longer_audio = tmp_path / "longer-audio.mp4"
+    subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-i", str(clips["silent"]), "-f", "lavfi", "-i", "sine=d=3",
+         "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", str(longer_audio)],
+        check=True,
+    )  # fmt: skip
+    assert probe(longer_audio).duration_s > 2.9
+    result = key_video(longer_audio, tmp_path / "keyed.webm")
+    assert result.frames == decode_rgba(clips["silent"])[0].shape[0]
+
+
 def test_phone_footage_with_a_quarter_turn_is_keyed_upright(tmp_path, clips):
     # Phones store portrait video landscape with a display matrix; FFmpeg decodes it upright,
     # so the engine must lay frames out portrait or every row would be misread.
