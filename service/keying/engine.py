@@ -174,11 +174,14 @@ def key_frame(
     matte.finish_luma(tables, y, fields.luma_cut, out_y, blocks, unsettled)
 
 
-def _decoder(path: Path, stream: str) -> subprocess.Popen:
+def _decoder(path: Path, info: VideoInfo) -> subprocess.Popen:
+    # Interlaced frames weave two moments together, so moving edges would key as combs:
+    # deinterlace to one progressive frame per frame (frame count and rate unchanged).
+    deinterlace = ["-vf", "bwdif=mode=send_frame:parity=auto:deint=interlaced"] if info.interlaced else []
     decoder = subprocess.Popen(
         [
             *base_args(ffmpeg_binary()), "-xerror", *safe_input_args(path),
-            "-map", stream, "-fps_mode", "passthrough",
+            "-map", info.stream_map, *deinterlace, "-fps_mode", "passthrough",
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
         ],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -274,7 +277,7 @@ def key_video(
     options = options or KeyOptions()
     info = info or probe(source)
     layout = FrameLayout(info.width, info.height)
-    decoding = _Decoding(source, info.stream_map, layout)  # the first frames decode while the matte is planned
+    decoding = _Decoding(source, info, layout)  # the first frames decode while the matte is planned
     try:
         key, tables = plan_matte(source, info, options)
         encoder = _encoder(source, output, info, options.format)
@@ -288,8 +291,8 @@ def key_video(
 class _Decoding:
     """The decoder process and the thread that reads its frames into a bounded queue."""
 
-    def __init__(self, source: Path, stream: str, layout: FrameLayout) -> None:
-        self.process = _decoder(source, stream)
+    def __init__(self, source: Path, info: VideoInfo, layout: FrameLayout) -> None:
+        self.process = _decoder(source, info)
         self.frames: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
         self.buffers = BufferPool(layout.frame_bytes)
         self.log = _drain_in_background(self.process.stderr)

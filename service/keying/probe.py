@@ -47,6 +47,7 @@ class VideoInfo:
     # True when duration_s was measured on the video stream itself. The header's duration is the
     # longest stream's, so with audio it may run past the video's last frame.
     duration_from_video: bool = False
+    interlaced: bool = False  # two fields per frame, a moment apart (broadcast and camcorder 1080i)
 
     @property
     def stream_map(self) -> str:
@@ -138,6 +139,7 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
         has_audio=bool(_AUDIO.search(stderr)),
         sample_aspect=sample_aspect,
         stream_index=int(video.group(1)),
+        interlaced=bool(pix and pix.group(2) and "first" in pix.group(2)),  # "top first", "bottom first"
         **_parse_color(pix.group(2) if pix and pix.group(2) else ""),
     )
 

@@ -397,6 +397,26 @@ def test_audio_that_outlasts_the_video_is_not_taken_for_a_truncated_video(tmp_pa
     assert result.frames == decode_rgba(clips["silent"])[0].shape[0]
 
 
+def test_interlaced_footage_is_keyed_without_combs(tmp_path):
+    # Two fields a moment apart woven into each frame: a moving edge is a comb unless deinterlaced.
+    source = tmp_path / "interlaced.mp4"
+    graph = (
+        "color=c=0x3fa35a:s=320x240:r=50:d=1[screen];color=c=0x282a30:s=60x120:r=50:d=1[box];"
+        "[screen][box]overlay=x='20+400*t':y=60,tinterlace=interleave_top,setfield=tff"
+    )
+    subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-f", "lavfi", "-i", graph, "-c:v", "libx264",
+         "-flags", "+ildct+ilme", "-x264opts", "tff=1", str(source)],
+        check=True,
+    )  # fmt: skip
+    assert probe(source).interlaced
+    key_video(source, tmp_path / "keyed.webm")
+    keyed, _ = decode_rgba(tmp_path / "keyed.webm")
+    alpha = keyed[..., 3].astype(float)
+    combing = np.abs(alpha[:, 1:-1] - (alpha[:, :-2] + alpha[:, 2:]) / 2).mean()
+    assert keyed.shape[0] == 25 and combing < 0.8, f"rows disagree with their neighbours by {combing:.2f} on average"
+
+
 def test_phone_footage_with_a_quarter_turn_is_keyed_upright(tmp_path, clips):
     # Phones store portrait video landscape with a display matrix; FFmpeg decodes it upright,
     # so the engine must lay frames out portrait or every row would be misread.
