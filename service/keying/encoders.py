@@ -36,12 +36,21 @@ def color_args(info: VideoInfo) -> list[str]:
     return args
 
 
-def aspect_args(info: VideoInfo) -> list[str]:
-    """Anamorphic footage keeps its pixel shape, or players would show it squeezed."""
-    if not info.sample_aspect:
-        return []
-    numerator, denominator = info.sample_aspect
-    return ["-vf", f"setsar={numerator}/{denominator}"]
+def video_filter_args(info: VideoInfo) -> list[str]:
+    """Filters on the keyed frames: their start time and pixel shape as in the source.
+
+    Where the source's audio starts before its first picture (MPEG-TS from camcorders often
+    does), the frames start that much later: FFmpeg starts every input at 0, so the first frame
+    would otherwise be shown with the audio's first sample. Anamorphic footage keeps its pixel
+    shape, or players would show it squeezed.
+    """
+    filters = []
+    if info.audio_lead_s > 0:
+        filters += ["settb=AVTB", f"setpts=PTS+{info.audio_lead_s:.6f}/TB"]
+    if info.sample_aspect:
+        numerator, denominator = info.sample_aspect
+        filters.append(f"setsar={numerator}/{denominator}")
+    return ["-vf", ",".join(filters)] if filters else []
 
 
 def video_codec_args(output_format: str, threads: int) -> list[str]:

@@ -198,7 +198,7 @@ def _encoder(source: Path, output: Path, info: VideoInfo, output_format: str) ->
             "-f", "rawvideo", "-pix_fmt", "yuva420p", "-s", f"{info.width}x{info.height}",
             "-r", encoders.exact_frame_rate(info.fps), *encoders.color_args(info), "-i", "pipe:0",
             *safe_input_args(source),
-            "-map", "0:v:0", *encoders.aspect_args(info),
+            "-map", "0:v:0", *encoders.video_filter_args(info),
             *encoders.video_codec_args(output_format, threads=os.cpu_count() or 2),
             *audio, *encoders.container_args(output_format),
             f"file:{output.resolve()}",

@@ -16,7 +16,8 @@ _VIDEO = re.compile(r"Stream #0:(\d+)[^:]*: Video: (\w+)([^\n]*)")
 _SIZE = re.compile(r", (\d{1,6})x(\d{1,6})")
 _FPS = re.compile(r", ([\d.]+)(k?) (?:fps|tbr)")
 _PIXFMT = re.compile(r"^[^,]*, ?([a-z0-9_]+)(?:\(([^)]*)\))?")
-_AUDIO = re.compile(r"Stream #0:\d+[^:]*: Audio: ")
+_AUDIO = re.compile(r"Stream #0:\d+[^:]*: Audio: ([^\n]*)")
+_START = re.compile(r", start (-?\d+(?:\.\d+)?)")
 _SAR = re.compile(r"\[SAR (\d{1,5}):(\d{1,5}) DAR")
 _ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees", re.IGNORECASE)
 _COLOR_WORDS = {
@@ -48,6 +49,7 @@ class VideoInfo:
     # longest stream's, so with audio it may run past the video's last frame.
     duration_from_video: bool = False
     interlaced: bool = False  # two fields per frame, a moment apart (broadcast and camcorder 1080i)
+    audio_lead_s: float = 0.0  # how long the (first) audio stream plays before the first picture
 
     @property
     def stream_map(self) -> str:
@@ -137,6 +139,7 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
         codec=codec,
         pix_fmt=pix.group(1) if pix else "unknown",
         has_audio=bool(_AUDIO.search(stderr)),
+        audio_lead_s=_audio_lead(details, _AUDIO.search(stderr)),
         sample_aspect=sample_aspect,
         stream_index=int(video.group(1)),
         interlaced=bool(pix and pix.group(2) and "first" in pix.group(2)),  # "top first", "bottom first"
@@ -162,6 +165,16 @@ def _main_video_stream(stderr: str) -> re.Match | None:
 
     streams = list(_VIDEO.finditer(stderr))
     return max(streams, key=rank) if streams else None  # max keeps the first of equals
+
+
+def _audio_lead(video_details: str, audio: re.Match | None) -> float:
+    """Seconds between the audio's start and the video's (FFmpeg prints a stream's start when it is
+    not 0; MPEG-TS from camcorders and broadcast often starts its audio first)."""
+    if not audio:
+        return 0.0
+    video_start, audio_start = (_START.search(text) for text in (video_details, audio.group(1)))
+    lead = (float(video_start.group(1)) if video_start else 0.0) - (float(audio_start.group(1)) if audio_start else 0.0)
+    return max(0.0, lead)
 
 
 def _sample_aspect(details: str) -> tuple[int, int] | None:

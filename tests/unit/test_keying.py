@@ -417,6 +417,35 @@ def test_interlaced_footage_is_keyed_without_combs(tmp_path):
     assert keyed.shape[0] == 25 and combing < 0.8, f"rows disagree with their neighbours by {combing:.2f} on average"
 
 
+def first_timestamp_s(path, stream: str) -> float:
+    """When the first packet of ``stream`` ("v" or "a") is presented, in the file's own timeline."""
+    listing = subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-i", str(path), "-map", f"0:{stream}:0", "-c", "copy", "-copyts",
+         "-f", "framecrc", "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    numerator, denominator = re.search(r"#tb 0: (\d+)/(\d+)", listing).groups()
+    first_pts = int(next(line for line in listing.splitlines() if not line.startswith("#")).split(",")[2])
+    return first_pts * int(numerator) / int(denominator)
+
+
+@pytest.mark.parametrize("output_format", ["webm", "mov"])
+def test_audio_that_starts_before_the_picture_stays_in_sync(tmp_path, clips, output_format):
+    # MPEG-TS from camcorders and broadcast often starts its audio before its first picture.
+    source = tmp_path / "audio-first.ts"
+    subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-itsoffset", "0.5", "-i", str(clips["silent"]), "-f", "lavfi",
+         "-i", "sine=d=3", "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", str(source)],
+        check=True,
+    )  # fmt: skip
+    lead = first_timestamp_s(source, "v") - first_timestamp_s(source, "a")
+    assert lead > 0.4
+    output = tmp_path / f"keyed.{output_format}"
+    key_video(source, output, KeyOptions(format=output_format))
+    kept = first_timestamp_s(output, "v") - first_timestamp_s(output, "a")
+    assert abs(kept - lead) < 0.04, f"the picture starts {kept:.3f} s after the sound, in the source {lead:.3f} s"
+
+
 def test_phone_footage_with_a_quarter_turn_is_keyed_upright(tmp_path, clips):
     # Phones store portrait video landscape with a display matrix; FFmpeg decodes it upright,
     # so the engine must lay frames out portrait or every row would be misread.
