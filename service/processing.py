@@ -31,6 +31,10 @@ DEADLINE_MARGIN_S = 30.0
 DEADLINE_MARGIN_FRACTION = 0.2
 PROGRESS_INTERVAL_S = 2.0
 LEASE_GRACE_S = 10.0
+# After this much keying the finish is forecast from the speed so far; a job that would overshoot
+# the time left by FORECAST_SLACK is ended for good (a retry would hit the same limit).
+FORECAST_AFTER_S = 20.0
+FORECAST_SLACK = 1.25
 
 
 @dataclass
@@ -58,6 +62,43 @@ class ProgressPublisher:
         lease_s = self._delivery.remaining_s() + LEASE_GRACE_S
         if not self._jobs.heartbeat(self._job.job_id, self._job.attempts, percent, lease_s):
             raise RetryableFailure("job was taken over by another worker")
+
+
+class FinishForecast:
+    """Ends a job that, at the speed measured so far, cannot finish before the time limit.
+
+    Without it such a job is stopped near the deadline, retried from the start and stopped
+    again, attempt after attempt, before it ends in ERROR; this ends it once, early, saying why.
+    """
+
+    def __init__(self, time_left_s: Callable[[], float], reserve_s: float) -> None:
+        self._time_left_s, self._reserve_s = time_left_s, reserve_s
+        self._budget_s = time_left_s()
+
+    def __call__(self, frames_done: int, frames_total: int) -> None:
+        left_s = self._time_left_s()
+        spent_s = self._budget_s - left_s
+        if spent_s < FORECAST_AFTER_S or frames_done == 0:
+            return
+        needed_s = spent_s / frames_done * max(0, frames_total - frames_done)
+        if needed_s > FORECAST_SLACK * (left_s - self._reserve_s):
+            raise JobFailed(
+                f"at the {frames_done / spent_s:.1f} frames/s measured, its {frames_total:,} frames need about "
+                f"{_spoken(spent_s + needed_s)}; the worker has {_spoken(self._budget_s)} per job: "
+                "shorten the video or lower its resolution"
+            )
+
+
+def _spoken(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def _every(*callbacks: Callable[[int, int], None]) -> Callable[[int, int], None]:
+    def call_all(frames_done: int, frames_total: int) -> None:
+        for callback in callbacks:
+            callback(frames_done, frames_total)
+
+    return call_all
 
 
 def _human_reason(exc: BaseException) -> str:
@@ -135,7 +176,10 @@ def _run(job: Job, delivery: Delivery, services: Services) -> None:
             output,
             options,
             info=info,
-            on_progress=ProgressPublisher(services.jobs, job, delivery),
+            on_progress=_every(
+                FinishForecast(delivery.remaining_s, reserve_s=margin_s),
+                ProgressPublisher(services.jobs, job, delivery),
+            ),
             should_stop=lambda: delivery.remaining_s() < margin_s,
         )
         source.unlink()  # free /tmp before the upload needs nothing but the output

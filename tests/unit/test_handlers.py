@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from botocore.exceptions import ClientError
@@ -184,3 +185,31 @@ def test_a_frame_larger_than_the_worker_memory_can_key_ends_in_error_saying_so(a
     failed = get_status(job_id)[1]
     assert failed["status"] == ERROR
     assert "320x240" in failed["error"] and "4,096 pixels" in failed["error"] and "201 MB" in failed["error"]
+
+
+class ContextWhereTimePasses(FakeContext):
+    """Each look at the clock costs ``step_s`` of the time left: keying runs at a known speed."""
+
+    def __init__(self, remaining_s: float, step_s: float) -> None:
+        super().__init__(remaining_s)
+        self.step_s = step_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.remaining_s -= self.step_s
+        return super().get_remaining_time_in_millis()
+
+
+@pytest.mark.parametrize(("remaining_s", "finishes"), [(100.0, False), (1000.0, True)])
+def test_a_job_that_cannot_finish_in_time_ends_at_once_saying_why(aws, clips, remaining_s, finishes):
+    session, resources = aws
+    session.client("s3").upload_file(str(clips["silent"]), resources.names.input_bucket, "ok.mp4")
+    job_id = post_submit({"inputUrl": f"s3://{resources.names.input_bucket}/ok.mp4"})[1]["jobId"]
+    context = ContextWhereTimePasses(remaining_s, step_s=1.0)  # about 2 s per frame: 50 frames, 100 s
+    assert worker.handler(sqs_event(json.dumps({"jobId": job_id})), context) == {"batchItemFailures": []}
+    status = get_status(job_id)[1]
+    if finishes:
+        assert status["status"] == "DONE"
+    else:
+        assert status["status"] == ERROR, "ended at once, not stopped at the deadline to be retried"
+        reason = r"at the [\d.]+ frames/s measured, its 50 frames need about \d+ s; the worker has \d+ s per job"
+        assert re.search(reason, status["error"]), status["error"]
