@@ -209,19 +209,25 @@ def check_limits(info: VideoInfo, limits: ProbeLimits) -> None:
         raise JobFailed(f"input video is {info.duration_s:.0f} s long; the limit is {limits.max_duration_s:.0f} s")
 
 
-def _measured_duration(path: Path, info: VideoInfo) -> float:
-    """The video stream's length from reading its packets (no decoding): frames over frame rate,
-    or the last packet's time if that is later."""
+def _ffmpeg(args: list[str], doing: str) -> subprocess.CompletedProcess:
+    """Run FFmpeg on the input with the probe's time limit; a file that holds it up is refused."""
     try:
-        result = subprocess.run(
-            [
-                *base_args(ffmpeg_binary()), *safe_input_args(path),
-                "-map", info.stream_map, "-c", "copy", "-f", "null", "-progress", "pipe:1", "-nostats", "-",
-            ],
+        return subprocess.run(
+            [*base_args(ffmpeg_binary()), *args],
             capture_output=True, text=True, errors="replace", timeout=PROBE_TIMEOUT_S, check=False,
         )  # fmt: skip
     except subprocess.TimeoutExpired:
-        raise JobFailed(f"input video has no duration and reading it took over {PROBE_TIMEOUT_S} s") from None
+        raise JobFailed(f"input video: {doing} took over {PROBE_TIMEOUT_S} s") from None
+
+
+def _measured_duration(path: Path, info: VideoInfo) -> float:
+    """The video stream's length from reading its packets (no decoding): frames over frame rate,
+    or the last packet's time if that is later."""
+    result = _ffmpeg(
+        [*safe_input_args(path), "-map", info.stream_map, "-c", "copy", "-f", "null", "-progress", "pipe:1",
+         "-nostats", "-"],
+        "measuring its length",
+    )  # fmt: skip
     progress = dict(re.findall(r"^(\w+)=(\S+)$", result.stdout, re.MULTILINE))  # the last value of each key wins
     frames = int(progress.get("frame", "0") or 0)
     end_us = progress.get("out_time_us", "0")
@@ -231,43 +237,17 @@ def _measured_duration(path: Path, info: VideoInfo) -> float:
 
 def probe(path: Path, limits: ProbeLimits | None = None) -> VideoInfo:
     """Read the container header, check it against ``limits`` and decode the first frame."""
-    binary = ffmpeg_binary()
-    header = subprocess.run(
-        [binary, "-hide_banner", "-nostdin", *safe_input_args(path)],
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=PROBE_TIMEOUT_S,
-        check=False,
-    )
+    # The header is printed at the default log level, so this one call raises the level back.
+    header = _ffmpeg(["-loglevel", "info", *safe_input_args(path)], "reading its header")
     with path.open("rb") as handle:
         head = handle.read(12)
     info = parse_probe_output(header.stderr, head)
     if info.duration_s <= 0:  # live recordings (a browser's MediaRecorder WebM) carry no duration
         info = replace(info, duration_s=_measured_duration(path, info), duration_from_video=True)
     check_limits(info, limits or ProbeLimits())
-    first_frame = subprocess.run(
-        [
-            binary,
-            "-hide_banner",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-xerror",
-            *safe_input_args(path),
-            "-map",
-            info.stream_map,
-            "-frames:v",
-            "1",
-            "-f",
-            "null",
-            "-",
-        ],
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=PROBE_TIMEOUT_S,
-        check=False,
+    first_frame = _ffmpeg(
+        ["-xerror", *safe_input_args(path), "-map", info.stream_map, "-frames:v", "1", "-f", "null", "-"],
+        "decoding its first frame",
     )
     if first_frame.returncode != 0:
         raise JobFailed("input video is truncated or corrupt: its first frame cannot be decoded")

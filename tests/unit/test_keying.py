@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import subprocess
@@ -510,6 +511,12 @@ def test_anamorphic_footage_keeps_its_display_shape(tmp_path, clips, output_form
     _, log = decode_rgba(output)
     numerator, denominator = map(int, re.search(r"DAR (\d+):(\d+)", log).groups())
     assert abs(numerator / denominator - 16 / 9) < 0.01, "320x240 with 4:3 pixels is shown 16:9"
+
+
+def test_a_file_that_holds_the_probe_up_is_refused_with_a_reason(clips, monkeypatch):
+    monkeypatch.setattr(importlib.import_module("service.keying.probe"), "PROBE_TIMEOUT_S", 0.001)
+    with pytest.raises(JobFailed, match="reading its header took over"):
+        probe(clips["silent"])
 
 
 def test_options_validation_names_the_field():
