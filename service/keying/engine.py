@@ -91,9 +91,10 @@ class Cancelled(RetryableFailure):
 def _decode_samples(path: Path, info: VideoInfo) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """A few full-resolution frames spread over the clip (full resolution keeps the real noise).
 
-    Each is the keyframe at or before its time: decoding only keyframes makes a sample cost one
-    frame's decode however far into the clip it is. The samples are decoded at the same time,
-    each on one thread (frame threads would only add start-up latency to a single frame).
+    Each is the first keyframe at or after its time (none if the clip has no keyframe there):
+    decoding only keyframes makes a sample cost one frame's decode however far into the clip it
+    is. The samples are decoded at the same time, each on one thread (frame threads would only
+    add start-up latency to a single frame).
     """
     layout = FrameLayout(info.width, info.height)
     times = (info.duration_s * index / DETECTION_SAMPLES for index in range(DETECTION_SAMPLES))

@@ -20,6 +20,7 @@ _AUDIO = re.compile(r"Stream #0:\d+[^:]*: Audio: ([^\n]*)")
 _START = re.compile(r", start (-?\d+(?:\.\d+)?)")
 _SAR = re.compile(r"\[SAR (\d{1,5}):(\d{1,5}) DAR")
 _ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees", re.IGNORECASE)
+_STILL_CODECS = {"png", "mjpeg", "bmp", "gif", "webp", "jpeg2000", "tiff"}  # image codecs: cover art, stills
 _COLOR_WORDS = {
     "primaries": ("bt709", "bt470bg", "smpte170m", "bt2020"),
     "transfer": ("bt709", "smpte170m", "bt2020-10", "arib-std-b67", "smpte2084"),
@@ -147,9 +148,6 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
     )
 
 
-_STILL_CODECS = {"png", "mjpeg", "bmp", "gif", "webp", "jpeg2000", "tiff"}
-
-
 def _main_video_stream(stderr: str) -> re.Match | None:
     """The stream to key: moving video over cover art and thumbnails, then the largest frame.
 
@@ -192,7 +190,7 @@ def _quarter_turned(stream_section: str) -> bool:
 
 
 def check_limits(info: VideoInfo, limits: ProbeLimits) -> None:
-    if info.codec in {"png", "mjpeg", "bmp", "gif", "webp"} and info.duration_s <= 0.05:
+    if info.codec in _STILL_CODECS and info.duration_s <= 0.05:
         raise JobFailed(f"input is a still image ({info.codec}), not a video")
     if info.width < 2 or info.height < 2:
         raise JobFailed(f"input video is {info.width}x{info.height}; it must be at least 2x2")
