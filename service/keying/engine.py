@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from service.errors import JobFailed, RetryableFailure
-from service.keying import edges, encoders, matte
+from service.keying import edges, enclosure, encoders, matte
 from service.keying.ffmpeg import base_args, ffmpeg_binary, safe_input_args
 from service.keying.options import KeyOptions
 from service.keying.probe import VideoInfo, probe
@@ -166,10 +166,10 @@ def key_frame(
     y_small = matte.luma_at_chroma_resolution(y, layout.chroma_shape)
     fields = matte.look_up(tables, y_small, u, v)
     out_u[:], out_v[:] = fields.u, fields.v
+    alpha_small = enclosure.fill_enclosed(np.ascontiguousarray(fields.alpha), enclosure.cell_size(u.shape[1]))
+    unsettled = None
     if smoother:
-        alpha_small, unsettled = smoother(fields.alpha)
-    else:
-        alpha_small, unsettled = np.ascontiguousarray(fields.alpha), None
+        alpha_small, unsettled = smoother(alpha_small)
     blocks = edges.edge_blocks(alpha_small)
     edges.upsample_alpha(alpha_small, y_small, y, blocks, out=out_alpha)
     matte.finish_luma(tables, y, fields.luma_cut, out_y, blocks, unsettled)

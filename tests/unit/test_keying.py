@@ -14,7 +14,7 @@ import pytest
 
 from local.samples import make_clip
 from service.errors import BadRequest, JobFailed
-from service.keying import KeyOptions, edges, engine, key_video, matte, parse_key_options, probe
+from service.keying import KeyOptions, edges, enclosure, engine, key_video, matte, parse_key_options, probe
 from service.keying.ffmpeg import ffmpeg_binary
 from service.keying.probe import parse_probe_output
 from service.keying.temporal import AlphaSmoother
@@ -183,6 +183,35 @@ def test_spill_luma_leaves_opaque_pixels_and_transparent_pixels_are_flattened():
     spilled_y, despilled_y = int(y[0, 20]), int(out_y[0, 20])
     assert abs(int(out_y[0, 12]) - grey_y) <= 1, "unspilled grey keeps its luma"
     assert abs(despilled_y - grey_y) < abs(spilled_y - grey_y) - 4, "the spill light's luma is taken out"
+
+
+def test_partial_alpha_enclosed_by_the_subject_is_made_opaque_and_nothing_else_moves():
+    alpha = np.zeros((60, 80), np.uint8)
+    alpha[10:50, 10:50] = 255  # the subject
+    alpha[20:30, 20:30] = 150  # a greenish patch on it: enclosed
+    alpha[34:46, 34:46] = 128  # a real hole in the subject, with a partial rim ...
+    alpha[36:44, 36:44] = 0  # ... that shows the screen fully
+    alpha[10:30, 60:76] = 120  # glass over the screen
+    alpha[52:60, 10:50] = 255
+    alpha[54:60, 20:30] = 90  # partial, but running off the frame's edge: the screen may be there
+    filled = enclosure.fill_enclosed(alpha.copy(), cell=2)
+    assert (filled[20:30, 20:30] == 255).all()
+    changed = filled != alpha
+    changed[20:30, 20:30] = False
+    assert not changed.any(), "only the enclosed patch changes"
+
+
+def test_a_greenish_patch_on_the_subject_stays_opaque_where_the_same_colour_on_the_screen_does_not():
+    key = matte.key_color_from_hex("#3fa35a")
+    tables = matte.build_tables(key, KeyOptions())
+    rgb = np.zeros((96, 160, 3))
+    rgb[:] = (63, 163, 90)  # screen
+    rgb[16:80, 16:80] = (40, 42, 48)  # dark shirt
+    rgb[32:64, 32:64] = rgb[16:48, 104:136] = (76, 113, 78)  # sage green, on the shirt and on the screen
+    y, u, v = rgb_to_yuv(rgb)
+    alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])[3]
+    assert alpha[34:62, 34:62].min() == 255, "on the shirt it cannot be the screen"
+    assert alpha[20:44, 108:132].max() < 240, "on the screen it may be the screen seen through grey"
 
 
 def test_soft_matte_is_steady_from_frame_to_frame_and_motion_passes_at_once():

@@ -1,0 +1,74 @@
+"""Colours that cannot be the screen: partly transparent regions enclosed by solid subject.
+
+Per pixel, a dark sage-green shirt pocket or a green logo looks like the screen seen through
+something grey: the table gives it partial alpha. But a region that the solid subject encloses
+cannot show the screen (a real hole in the subject shows it *fully*, and is transparent, not
+partial), so its partial alpha is the subject's own colour: it is made opaque. Semi-transparent
+things over the screen (glass, smoke, hair, motion blur) always touch it and are left alone.
+
+Connectivity is found on a grid of small cells (a few chroma samples): a flood from the cells
+that contain screen, and from the frame's edge (the screen may go on beyond it), through the
+cells that contain anything not opaque. Cells it never reaches are enclosed.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+# The flood stops here; if it has not settled by then nothing is filled (never a wrong fill).
+MAX_FLOOD_STEPS = 96
+
+
+def cell_size(chroma_width: int) -> int:
+    """Chroma samples per cell side: 2 up to 640-pixel-wide video, then growing with the width,
+    so a cell is about 1/320 of the frame and the flood's cost does not grow with resolution."""
+    return max(2, chroma_width // 320)
+
+
+def fill_enclosed(alpha: np.ndarray, cell: int) -> np.ndarray:
+    """``alpha`` (chroma resolution) with partial samples in enclosed cells set opaque, in place."""
+    rows, cols = alpha.shape
+    grid_rows, grid_cols = -(-rows // cell), -(-cols // cell)
+    padded = np.pad(alpha, ((0, grid_rows * cell - rows), (0, grid_cols * cell - cols)), mode="edge")
+    lowest = _cell_minimum(padded, cell)
+    passable = lowest < 255
+    # The screen may go on beyond the frame: what touches the frame's edge is not enclosed.
+    seeds = lowest == 0
+    for edge in (seeds[0], seeds[-1], seeds[:, 0], seeds[:, -1]):
+        edge |= True
+    reached = _flood(seeds & passable, passable)
+    if reached is None:
+        return alpha
+    enclosed = passable & ~reached
+    if not enclosed.any():
+        return alpha
+    # Only the box around the enclosed cells: usually a small part of the frame.
+    (top, bottom), (left, right) = ((found.min(), found.max() + 1) for found in np.nonzero(enclosed))
+    box = alpha[top * cell : bottom * cell, left * cell : right * cell]
+    in_enclosed_cell = np.repeat(np.repeat(enclosed[top:bottom, left:right], cell, axis=0), cell, axis=1)
+    box[in_enclosed_cell[: box.shape[0], : box.shape[1]] & (box > 0)] = 255
+    return alpha
+
+
+def _cell_minimum(padded: np.ndarray, cell: int) -> np.ndarray:
+    """The minimum of each ``cell`` x ``cell`` block (strided slices: 40x faster than a 4-D reduce)."""
+    by_rows = functools.reduce(np.minimum, (padded[offset::cell] for offset in range(cell)))
+    return functools.reduce(np.minimum, (by_rows[:, offset::cell] for offset in range(cell)))
+
+
+def _flood(seeds: np.ndarray, passable: np.ndarray) -> np.ndarray | None:
+    """Cells 4-connected to ``seeds`` through ``passable`` cells; None if it does not settle."""
+    reached = seeds.copy()
+    for _ in range(MAX_FLOOD_STEPS):
+        grown = reached.copy()
+        grown[1:] |= reached[:-1]
+        grown[:-1] |= reached[1:]
+        grown[:, 1:] |= reached[:, :-1]
+        grown[:, :-1] |= reached[:, 1:]
+        grown &= passable
+        if np.array_equal(grown, reached):
+            return reached
+        reached = grown
+    return None
