@@ -19,6 +19,9 @@ import numpy as np
 
 # The flood stops here; if it has not settled by then nothing is filled (never a wrong fill).
 MAX_FLOOD_STEPS = 96
+# Only samples that are more subject than screen are filled: a small gap in the subject whose
+# screen is too shadowed to key fully stays see-through rather than turning solid.
+MIN_FILLED_ALPHA = 128
 
 
 def cell_size(chroma_width: int) -> int:
@@ -28,7 +31,7 @@ def cell_size(chroma_width: int) -> int:
 
 
 def fill_enclosed(alpha: np.ndarray, cell: int) -> np.ndarray:
-    """``alpha`` (chroma resolution) with partial samples in enclosed cells set opaque, in place."""
+    """``alpha`` (chroma resolution) with mostly-opaque samples in enclosed cells set opaque, in place."""
     rows, cols = alpha.shape
     grid_rows, grid_cols = -(-rows // cell), -(-cols // cell)
     padded = np.pad(alpha, ((0, grid_rows * cell - rows), (0, grid_cols * cell - cols)), mode="edge")
@@ -48,7 +51,7 @@ def fill_enclosed(alpha: np.ndarray, cell: int) -> np.ndarray:
     (top, bottom), (left, right) = ((found.min(), found.max() + 1) for found in np.nonzero(enclosed))
     box = alpha[top * cell : bottom * cell, left * cell : right * cell]
     in_enclosed_cell = np.repeat(np.repeat(enclosed[top:bottom, left:right], cell, axis=0), cell, axis=1)
-    box[in_enclosed_cell[: box.shape[0], : box.shape[1]] & (box > 0)] = 255
+    box[in_enclosed_cell[: box.shape[0], : box.shape[1]] & (box >= MIN_FILLED_ALPHA)] = 255
     return alpha
 
 

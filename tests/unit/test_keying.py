@@ -189,6 +189,7 @@ def test_partial_alpha_enclosed_by_the_subject_is_made_opaque_and_nothing_else_m
     alpha = np.zeros((60, 80), np.uint8)
     alpha[10:50, 10:50] = 255  # the subject
     alpha[20:30, 20:30] = 150  # a greenish patch on it: enclosed
+    alpha[38:48, 14:22] = 60  # a gap whose screen is too shadowed to key fully: mostly screen, stays
     alpha[34:46, 34:46] = 128  # a real hole in the subject, with a partial rim ...
     alpha[36:44, 36:44] = 0  # ... that shows the screen fully
     alpha[10:30, 60:76] = 120  # glass over the screen
