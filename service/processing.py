@@ -152,11 +152,10 @@ def _explain_skip(jobs: JobStore, job_id: str) -> None:
 def probe_limits(settings: Settings) -> ProbeLimits:
     """The configured limits, with frames no larger than what fits in this function's memory."""
     limits = ProbeLimits(max_pixels=settings.max_pixels, max_duration_s=settings.max_duration_s)
-    if settings.memory_mb and pixels_that_fit(settings.memory_mb) < settings.max_pixels:
+    fits = pixels_that_fit(settings.memory_mb) if settings.memory_mb else settings.max_pixels
+    if fits < settings.max_pixels:
         return replace(
-            limits,
-            max_pixels=pixels_that_fit(settings.memory_mb),
-            max_pixels_reason=f"what fits in this worker's {settings.memory_mb} MB of memory",
+            limits, max_pixels=fits, max_pixels_reason=f"what fits in this worker's {settings.memory_mb} MB of memory"
         )
     return limits
 

@@ -39,8 +39,7 @@ def fill_enclosed(alpha: np.ndarray, cell: int) -> np.ndarray:
     passable = lowest < 255
     # The screen may go on beyond the frame: what touches the frame's edge is not enclosed.
     seeds = lowest == 0
-    for edge in (seeds[0], seeds[-1], seeds[:, 0], seeds[:, -1]):
-        edge |= True
+    seeds[[0, -1], :] = seeds[:, [0, -1]] = True
     reached = _flood(seeds & passable, passable)
     if reached is None:
         return alpha

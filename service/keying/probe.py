@@ -111,9 +111,9 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
     """
     if "Input #0" not in stderr:
         raise JobFailed(_describe_failure(stderr, head))
-    video = _main_video_stream(stderr)
+    video, audio = _main_video_stream(stderr), _AUDIO.search(stderr)
     if not video:
-        kind = "audio only" if _AUDIO.search(stderr) else "no video stream"
+        kind = "audio only" if audio else "no video stream"
         raise JobFailed(f"input has no video stream ({kind})")
     codec, details = video.group(2), video.group(3)
     stream_section = stderr[video.end() :].split("Stream #", 1)[0]
@@ -139,8 +139,8 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
         duration_s=duration_s,
         codec=codec,
         pix_fmt=pix.group(1) if pix else "unknown",
-        has_audio=bool(_AUDIO.search(stderr)),
-        audio_lead_s=_audio_lead(details, _AUDIO.search(stderr)),
+        has_audio=bool(audio),
+        audio_lead_s=max(0.0, _start_s(details) - _start_s(audio.group(1))) if audio else 0.0,
         sample_aspect=sample_aspect,
         stream_index=int(video.group(1)),
         interlaced=bool(pix and pix.group(2) and "first" in pix.group(2)),  # "top first", "bottom first"
@@ -165,14 +165,11 @@ def _main_video_stream(stderr: str) -> re.Match | None:
     return max(streams, key=rank) if streams else None  # max keeps the first of equals
 
 
-def _audio_lead(video_details: str, audio: re.Match | None) -> float:
-    """Seconds between the audio's start and the video's (FFmpeg prints a stream's start when it is
-    not 0; MPEG-TS from camcorders and broadcast often starts its audio first)."""
-    if not audio:
-        return 0.0
-    video_start, audio_start = (_START.search(text) for text in (video_details, audio.group(1)))
-    lead = (float(video_start.group(1)) if video_start else 0.0) - (float(audio_start.group(1)) if audio_start else 0.0)
-    return max(0.0, lead)
+def _start_s(stream_details: str) -> float:
+    """When a stream starts: FFmpeg prints it only when it is not 0 (MPEG-TS from camcorders and
+    broadcast often starts its audio before its first picture)."""
+    start = _START.search(stream_details)
+    return float(start.group(1)) if start else 0.0
 
 
 def _sample_aspect(details: str) -> tuple[int, int] | None:
