@@ -43,9 +43,13 @@ def _disc(cx: float, cy: float, r: float, yy: np.ndarray, xx: np.ndarray) -> np.
 
 
 def _paint(fore: np.ndarray, alpha: np.ndarray, mask: np.ndarray, rgb) -> np.ndarray:
-    """Lay colour ``rgb`` over ``fore`` with coverage ``mask``; return the new alpha."""
-    fore[:] = fore * (1 - mask[..., None]) + np.asarray(rgb, np.float32) * mask[..., None]
-    return alpha + mask * (1 - alpha)
+    """Lay colour ``rgb`` with coverage ``mask`` over the layer (``fore``, ``alpha``): the "over"
+    operator, so a partly covered pixel's colour is the object's own (a motion-blurred red box is
+    red at every alpha, not darker towards its edge). Updates ``fore``; returns the new alpha."""
+    covered = alpha + mask * (1 - alpha)
+    premultiplied = np.asarray(rgb, np.float32) * mask[..., None] + fore * (alpha * (1 - mask))[..., None]
+    fore[:] = premultiplied / np.maximum(covered, 1e-6)[..., None]
+    return covered
 
 
 def render(name: str, screen: tuple[int, int, int], spill: float) -> Clip:

@@ -31,7 +31,10 @@ def cell_size(chroma_width: int) -> int:
 
 
 def fill_enclosed(alpha: np.ndarray, cell: int) -> np.ndarray:
-    """``alpha`` (chroma resolution) with mostly-opaque samples in enclosed cells set opaque, in place."""
+    """Set mostly-opaque samples in enclosed cells of ``alpha`` (chroma resolution) opaque, in place.
+
+    Returns the flat indices of the samples it set (their colour is now the subject's, not a mix).
+    """
     rows, cols = alpha.shape
     grid_rows, grid_cols = -(-rows // cell), -(-cols // cell)
     padded = np.pad(alpha, ((0, grid_rows * cell - rows), (0, grid_cols * cell - cols)), mode="edge")
@@ -41,17 +44,17 @@ def fill_enclosed(alpha: np.ndarray, cell: int) -> np.ndarray:
     seeds = lowest == 0
     seeds[[0, -1], :] = seeds[:, [0, -1]] = True
     reached = _flood(seeds & passable, passable)
-    if reached is None:
-        return alpha
-    enclosed = passable & ~reached
-    if not enclosed.any():
-        return alpha
+    enclosed = passable & ~reached if reached is not None else None
+    if enclosed is None or not enclosed.any():
+        return np.empty(0, dtype=np.intp)
     # Only the box around the enclosed cells: usually a small part of the frame.
     (top, bottom), (left, right) = ((found.min(), found.max() + 1) for found in np.nonzero(enclosed))
     box = alpha[top * cell : bottom * cell, left * cell : right * cell]
     in_enclosed_cell = np.repeat(np.repeat(enclosed[top:bottom, left:right], cell, axis=0), cell, axis=1)
-    box[in_enclosed_cell[: box.shape[0], : box.shape[1]] & (box >= MIN_FILLED_ALPHA)] = 255
-    return alpha
+    box_rows, box_cols = np.nonzero(in_enclosed_cell[: box.shape[0], : box.shape[1]] & (box >= MIN_FILLED_ALPHA))
+    filled = (box_rows + top * cell) * cols + box_cols + left * cell
+    alpha.ravel()[filled] = 255
+    return filled
 
 
 def _cell_minimum(padded: np.ndarray, cell: int) -> np.ndarray:

@@ -165,8 +165,10 @@ def key_frame(
     out_alpha = out[layout.frame_bytes :].reshape(layout.height, layout.width)
     y_small = matte.luma_at_chroma_resolution(y, layout.chroma_shape)
     fields = matte.look_up(tables, y_small, u, v)
+    alpha_small = np.ascontiguousarray(fields.alpha)
+    filled = enclosure.fill_enclosed(alpha_small, enclosure.cell_size(u.shape[1]))
+    matte.make_opaque(tables, fields, y_small, u, v, filled)
     out_u[:], out_v[:] = fields.u, fields.v
-    alpha_small = enclosure.fill_enclosed(np.ascontiguousarray(fields.alpha), enclosure.cell_size(u.shape[1]))
     unsettled = None
     if smoother:
         alpha_small, unsettled = smoother(alpha_small)

@@ -163,6 +163,9 @@ class MatteTables:
 
     packed: np.ndarray  # uint32, LUMA_LEVELS * 65536
     screen_luma: int  # what fully transparent pixels are filled with (their colour is never seen)
+    key: KeyColor
+    despill: float
+    opaque_beta: float  # the most screen signal (beta) an entry can have and still be opaque
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,7 @@ def build_tables(key: KeyColor, options: KeyOptions, noise: float = 0.0) -> Matt
         np.copyto(entries, np.where(alpha == 255, opaque, partial))
         entries[alpha == 0] = transparent
         entries.view(np.uint8).reshape(*alpha.shape, 4)[..., ALPHA] = alpha
-    return MatteTables(packed=packed.ravel(), screen_luma=round(key.y))
+    return MatteTables(packed=packed.ravel(), screen_luma=round(key.y), key=key, despill=options.despill, opaque_beta=low)
 
 
 def _despilled_words(
@@ -232,14 +235,45 @@ def _despilled_words(
     key-direction chroma a real colour would not have (more than it has across), and, from
     opaque pixels only, the luma that came with it in the screen's own proportion.
     """
+    despill_u, despill_v, spill_luma = _despilled(key, u, v, np.maximum(along - across, 0.0) * options.despill)
+    partial = despill_u << (8 * DESPILL_U) | despill_v << (8 * DESPILL_V)
+    return partial, partial | spill_luma << (8 * LUMA_CUT)
+
+
+def _despilled(
+    key: KeyColor, u: np.ndarray, v: np.ndarray, spill: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """U and V with ``spill`` (key-direction chroma) taken out, and the luma that light brought."""
     key_magnitude = float(np.hypot(*key.chroma))
-    spill = np.maximum(along - across, 0.0) * options.despill
     direction = key.chroma / key_magnitude
     despill_u = np.clip(np.round(u - spill * direction[0]), 0, 255).astype(np.uint32)
     despill_v = np.clip(np.round(v - spill * direction[1]), 0, 255).astype(np.uint32)
     spill_luma = np.clip(np.round(spill / key_magnitude * (key.y - 16.0)), 0, 254).astype(np.uint32)
-    partial = despill_u << (8 * DESPILL_U) | despill_v << (8 * DESPILL_V)
-    return partial, partial | spill_luma << (8 * LUMA_CUT)
+    return despill_u, despill_v, spill_luma
+
+
+def make_opaque(
+    tables: MatteTables, fields: Fields, y_small: np.ndarray, u: np.ndarray, v: np.ndarray, samples: np.ndarray
+) -> None:
+    """Despill ``samples`` (flat indices) whose alpha was raised to opaque after the look-up.
+
+    Their colour is the subject's own, so they are despilled as opaque pixels are, but by no
+    more than the most spill an opaque entry of their brightness can carry: a sage-green patch
+    loses its spill, not all its green and a third of its brightness. At that limit the result
+    meets the table's, so a gradient running into such a patch shows no seam.
+    """
+    if not samples.size:
+        return
+    key = tables.key
+    u_at, v_at = u.ravel()[samples].astype(np.float32), v.ravel()[samples].astype(np.float32)
+    along, across = _screen_signal(key, u_at, v_at)
+    beta = _screen_beta(key, y_small.ravel()[samples], along, across, BRIGHTEST_SCREEN)
+    excess = np.maximum(along - across, 0.0)
+    share = np.minimum(1.0, tables.opaque_beta / np.maximum(beta, tables.opaque_beta))
+    despill_u, despill_v, spill_luma = _despilled(key, u_at, v_at, excess * share * tables.despill)
+    entries = fields.packed.reshape(-1, 4)
+    entries[samples, DESPILL_U], entries[samples, DESPILL_V] = despill_u, despill_v
+    entries[samples, LUMA_CUT] = spill_luma
 
 
 def luma_at_chroma_resolution(y: np.ndarray, chroma_shape: tuple[int, int]) -> np.ndarray:

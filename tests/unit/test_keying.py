@@ -195,9 +195,11 @@ def test_partial_alpha_enclosed_by_the_subject_is_made_opaque_and_nothing_else_m
     alpha[10:30, 60:76] = 120  # glass over the screen
     alpha[52:60, 10:50] = 255
     alpha[54:60, 20:30] = 90  # partial, but running off the frame's edge: the screen may be there
-    filled = enclosure.fill_enclosed(alpha.copy(), cell=2)
-    assert (filled[20:30, 20:30] == 255).all()
-    changed = filled != alpha
+    keyed = alpha.copy()
+    filled = enclosure.fill_enclosed(keyed, cell=2)
+    assert (keyed[20:30, 20:30] == 255).all()
+    assert sorted(filled) == sorted(np.ravel_multi_index(np.mgrid[20:30, 20:30].reshape(2, -1), alpha.shape))
+    changed = keyed != alpha
     changed[20:30, 20:30] = False
     assert not changed.any(), "only the enclosed patch changes"
 
@@ -210,9 +212,16 @@ def test_a_greenish_patch_on_the_subject_stays_opaque_where_the_same_colour_on_t
     rgb[16:80, 16:80] = (40, 42, 48)  # dark shirt
     rgb[32:64, 32:64] = rgb[16:48, 104:136] = (76, 113, 78)  # sage green, on the shirt and on the screen
     y, u, v = rgb_to_yuv(rgb)
-    alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])[3]
+    out_y, out_u, out_v, alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])
     assert alpha[34:62, 34:62].min() == 255, "on the shirt it cannot be the screen"
     assert alpha[20:44, 108:132].max() < 240, "on the screen it may be the screen seen through grey"
+    # Made opaque, it is despilled as an opaque colour: some of its green and brightness go, as
+    # spill would, but no more than the most an opaque pixel can lose; it stays sage, not grey.
+    patch_y, kept_y = float(y[40, 40]), float(out_y[40, 40])
+    assert patch_y - 16 > kept_y - 16 > (1 - tables.opaque_beta) * (patch_y - 16) - 1
+    along_before, _ = matte._screen_signal(key, u[40, 40], v[40, 40])
+    along_after, across_after = matte._screen_signal(key, out_u[20, 20], out_v[20, 20])
+    assert 0.2 * along_before < along_after - across_after < along_before
 
 
 def test_soft_matte_is_steady_from_frame_to_frame_and_motion_passes_at_once():
