@@ -223,7 +223,9 @@ def build_tables(key: KeyColor, options: KeyOptions, noise: float = 0.0) -> Matt
         np.copyto(entries, np.where(alpha == 255, opaque, partial))
         entries[alpha == 0] = transparent
         entries.view(np.uint8).reshape(*alpha.shape, 4)[..., ALPHA] = alpha
-    return MatteTables(packed=packed.ravel(), screen_luma=round(key.y), key=key, despill=options.despill, opaque_beta=low)
+    return MatteTables(
+        packed=packed.ravel(), screen_luma=round(key.y), key=key, despill=options.despill, opaque_beta=low
+    )
 
 
 def _despilled_words(
