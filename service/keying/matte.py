@@ -7,7 +7,14 @@ spots on the screen key as cleanly as its evenly lit parts:
 
     d = chroma component along the key direction, p = component across it
     beta = (d - tolerance * p) / (expected screen chroma at this pixel's luma)
-    alpha = 1 - clip((beta - clip_black) / (clip_white - clip_black))
+    solid = 1 - clip((beta - clip_black) / (clip_white - clip_black))
+
+``solid`` is a steep ramp: it decides what is subject (spill and noise included) and what is
+screen. Between the two, a pixel is a mix, and its alpha should be its subject's share: glass
+that lets half the screen through is half transparent, where the steep ramp would call it 70 %
+opaque. So where ``solid`` is clearly partial, alpha is ``1 - beta`` measured with a smaller
+across-tolerance (a mix's across-chroma comes from its subject only), blended into ``solid`` as
+that nears opaque, and brought to 0 with it at the screen end: the curve stays continuous.
 """
 
 from __future__ import annotations
@@ -25,6 +32,11 @@ MIN_KEY_CHROMA = 12.0  # below this the footage has no coloured screen to key
 NOISE_SIGMAS = 6.0
 MIN_SCREEN_CLIP = 0.6  # however noisy, beta this far below the screen is not keyed away
 MIN_RAMP = 0.2
+# Where the steep ramp says "clearly partial" (below MIX_UNTIL), alpha is the pixel's subject
+# share; from there to SOLID_FROM it blends into the ramp, so slightly spilled solid colours stay
+# solid; below SCREEN_FOOT it is scaled down with the ramp, so the screen stays clean.
+MIX_UNTIL, SOLID_FROM, SCREEN_FOOT = 0.7, 0.9, 0.1
+MIX_ACROSS = 0.5  # across-chroma tolerance when measuring a mix's screen share
 # A pixel up to this much brighter than the screen colour may be the screen, lit more strongly;
 # brightness beyond it comes from the foreground (white smoke, glass, blond hair over a dark blue
 # screen). The screen itself still keys fully above it: its chroma grows with its brightness.
@@ -217,15 +229,22 @@ def build_tables(key: KeyColor, options: KeyOptions, noise: float = 0.0) -> Matt
     transparent = np.uint32(128 << (8 * DESPILL_U) | 128 << (8 * DESPILL_V) | 255 << (8 * LUMA_CUT))
     packed = np.empty((LUMA_LEVELS, *u.shape), np.uint32)
     for level, entries in enumerate(packed):
-        luma = (level + 0.5) * (1 << LUMA_BITS_DROPPED)
-        beta = _screen_beta(key, np.float32(luma), along, across, BRIGHTEST_SCREEN)
-        alpha = np.round((1.0 - np.clip((beta - low) / (high - low), 0.0, 1.0)) * 255).astype(np.uint8)
+        luma = np.float32((level + 0.5) * (1 << LUMA_BITS_DROPPED))
+        solid = 1.0 - np.clip((_screen_beta(key, luma, along, across, BRIGHTEST_SCREEN) - low) / (high - low), 0, 1)
+        share = 1.0 - np.clip(_screen_beta(key, luma, along, MIX_ACROSS * across, BRIGHTEST_SCREEN), 0, 1)
+        alpha = np.round(_matte_curve(solid, share) * 255).astype(np.uint8)
         np.copyto(entries, np.where(alpha == 255, opaque, partial))
         entries[alpha == 0] = transparent
         entries.view(np.uint8).reshape(*alpha.shape, 4)[..., ALPHA] = alpha
     return MatteTables(
         packed=packed.ravel(), screen_luma=round(key.y), key=key, despill=options.despill, opaque_beta=low
     )
+
+
+def _matte_curve(solid: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """Alpha from the steep ramp's verdict and the pixel's measured subject share (module docstring)."""
+    weight = np.clip((solid - MIX_UNTIL) / (SOLID_FROM - MIX_UNTIL), 0.0, 1.0)
+    return (weight * solid + (1.0 - weight) * share) * np.minimum(1.0, solid / SCREEN_FOOT)
 
 
 def _despilled_words(

@@ -204,6 +204,19 @@ def test_partial_alpha_enclosed_by_the_subject_is_made_opaque_and_nothing_else_m
     assert not changed.any(), "only the enclosed patch changes"
 
 
+@pytest.mark.parametrize("screen", [(63, 163, 90), (35, 70, 175)])
+@pytest.mark.parametrize("glass", [(128, 128, 128), (210, 210, 210)])
+def test_grey_glass_over_the_screen_is_as_transparent_as_it_lets_the_screen_through(screen, glass):
+    key = matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*screen))
+    tables = matte.build_tables(key, KeyOptions())
+    covers = (0.25, 0.5)
+    mixes = [tuple(c * g + (1 - c) * s for g, s in zip(glass, screen, strict=True)) for c in covers]
+    y, u, v = rgb_to_yuv(frame_of(mixes, size=8))
+    alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])[3]
+    measured = [float(alpha[2:6, 8 * i + 2 : 8 * i + 6].mean()) / 255 for i in range(len(covers))]
+    assert np.allclose(measured, covers, atol=0.16), f"alpha {measured} for coverage {covers}"
+
+
 def test_a_greenish_patch_on_the_subject_stays_opaque_where_the_same_colour_on_the_screen_does_not():
     key = matte.key_color_from_hex("#3fa35a")
     tables = matte.build_tables(key, KeyOptions())
