@@ -119,7 +119,7 @@ def _smooth(histogram: np.ndarray) -> np.ndarray:
     )
 
 
-def _screen_signal(key: KeyColor, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def screen_signal(key: KeyColor, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Chroma along the key direction and across it, for limited-range U and V."""
     chroma = key.chroma
     direction = chroma / float(np.hypot(*chroma))
@@ -151,7 +151,7 @@ def screen_noise(key: KeyColor, y_small: np.ndarray, u: np.ndarray, v: np.ndarra
     Measured on the screen side of the median only: mixed pixels at edges sit below the
     screen, never above it, so the upper half is noise alone.
     """
-    along, across = _screen_signal(key, u, v)
+    along, across = screen_signal(key, u, v)
     beta = _screen_beta(key, y_small, along, across)
     screen = beta[beta > 0.5]
     if screen.size < 64:
@@ -223,7 +223,7 @@ def build_tables(key: KeyColor, options: KeyOptions, noise: float = 0.0) -> Matt
     (16 MB each) would cost more in fresh pages than in arithmetic.
     """
     u, v = np.meshgrid(np.arange(256, dtype=np.float32), np.arange(256, dtype=np.float32), indexing="ij")
-    along, across = _screen_signal(key, u, v)
+    along, across = screen_signal(key, u, v)
     low, high = clip_points(options, noise)
     partial, opaque = _despilled_words(key, options, u, v, along, across)
     transparent = np.uint32(128 << (8 * DESPILL_U) | 128 << (8 * DESPILL_V) | 255 << (8 * LUMA_CUT))
@@ -256,12 +256,12 @@ def _despilled_words(
     key-direction chroma a real colour would not have (more than it has across), and, from
     opaque pixels only, the luma that came with it in the screen's own proportion.
     """
-    despill_u, despill_v, spill_luma = _despilled(key, u, v, np.maximum(along - across, 0.0) * options.despill)
+    despill_u, despill_v, spill_luma = despilled(key, u, v, np.maximum(along - across, 0.0) * options.despill)
     partial = despill_u << (8 * DESPILL_U) | despill_v << (8 * DESPILL_V)
     return partial, partial | spill_luma << (8 * LUMA_CUT)
 
 
-def _despilled(
+def despilled(
     key: KeyColor, u: np.ndarray, v: np.ndarray, spill: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """U and V with ``spill`` (key-direction chroma) taken out, and the luma that light brought."""
@@ -287,11 +287,11 @@ def make_opaque(
         return
     key = tables.key
     u_at, v_at = u.ravel()[samples].astype(np.float32), v.ravel()[samples].astype(np.float32)
-    along, across = _screen_signal(key, u_at, v_at)
+    along, across = screen_signal(key, u_at, v_at)
     beta = _screen_beta(key, y_small.ravel()[samples], along, across, BRIGHTEST_SCREEN)
     excess = np.maximum(along - across, 0.0)
     share = np.minimum(1.0, tables.opaque_beta / np.maximum(beta, tables.opaque_beta))
-    despill_u, despill_v, spill_luma = _despilled(key, u_at, v_at, excess * share * tables.despill)
+    despill_u, despill_v, spill_luma = despilled(key, u_at, v_at, excess * share * tables.despill)
     entries = fields.packed.reshape(-1, 4)
     entries[samples, DESPILL_U], entries[samples, DESPILL_V] = despill_u, despill_v
     entries[samples, LUMA_CUT] = spill_luma

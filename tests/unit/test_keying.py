@@ -217,6 +217,23 @@ def test_grey_glass_over_the_screen_is_as_transparent_as_it_lets_the_screen_thro
     assert np.allclose(measured, covers, atol=0.16), f"alpha {measured} for coverage {covers}"
 
 
+@pytest.mark.parametrize("screen", [(63, 163, 90), (35, 70, 175)])
+def test_a_half_transparent_pixel_carries_its_subjects_colour_not_the_mix(screen):
+    key = matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*screen))
+    tables = matte.build_tables(key, KeyOptions())
+    glass = (170, 170, 170)  # grey glass over the screen, half covering it
+    mix = tuple(0.5 * g + 0.5 * s for g, s in zip(glass, screen, strict=True))
+    y, u, v = rgb_to_yuv(frame_of([mix], size=8))
+    out_y, out_u, out_v, alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])
+    glass_y, glass_u, glass_v = (float(p[0, 0]) for p in rgb_to_yuv(np.array([[glass]], float)))
+    a = float(alpha[2:6, 2:6].mean()) / 255
+    assert 0.35 < a < 0.65
+    # Brightness is what a composite shows most: near the glass's, where over the blue screen
+    # the mix is 43 levels darker. The chroma is the glass's, not the screen's.
+    assert abs(float(out_y[2:6, 2:6].mean()) - glass_y) < 20
+    assert abs(float(out_u[1:3, 1:3].mean()) - glass_u) < 8 and abs(float(out_v[1:3, 1:3].mean()) - glass_v) < 8
+
+
 def test_a_greenish_patch_on_the_subject_stays_opaque_where_the_same_colour_on_the_screen_does_not():
     key = matte.key_color_from_hex("#3fa35a")
     tables = matte.build_tables(key, KeyOptions())
@@ -232,8 +249,8 @@ def test_a_greenish_patch_on_the_subject_stays_opaque_where_the_same_colour_on_t
     # spill would, but no more than the most an opaque pixel can lose; it stays sage, not grey.
     patch_y, kept_y = float(y[40, 40]), float(out_y[40, 40])
     assert patch_y - 16 > kept_y - 16 > (1 - tables.opaque_beta) * (patch_y - 16) - 1
-    along_before, _ = matte._screen_signal(key, u[40, 40], v[40, 40])
-    along_after, across_after = matte._screen_signal(key, out_u[20, 20], out_v[20, 20])
+    along_before, _ = matte.screen_signal(key, u[40, 40], v[40, 40])
+    along_after, across_after = matte.screen_signal(key, out_u[20, 20], out_v[20, 20])
     assert 0.2 * along_before < along_after - across_after < along_before
 
 
