@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from service.errors import JobFailed, RetryableFailure
-from service.keying import edges, enclosure, encoders, matte, unmix
+from service.keying import edges, enclosure, encoders, matte, plate, unmix
 from service.keying.ffmpeg import base_args, ffmpeg_binary, safe_input_args
 from service.keying.options import KeyOptions
 from service.keying.probe import VideoInfo, probe
@@ -176,9 +176,12 @@ def key_frame(
     edges.upsample_alpha(alpha_small, y_small, y, blocks, out=out_alpha)
     matte.finish_luma(tables, y, fields.luma_cut, out_y, blocks, unsettled)
     partial = unmix.partial_samples(alpha_small)
-    unmix.unmix_chroma(tables, u, v, alpha_small, partial, out_u, out_v)
-    width = layout.chroma_shape[1]
-    unmix.unmix_luma(tables, y, out_alpha, np.union1d(partial, blocks[0] * width + blocks[1]), width, out_y)
+    if partial.size or blocks[0].size:
+        key = tables.key
+        screen = plate.measure(y_small, u, v, alpha_small, (key.y, key.u, key.v))
+        unmix.unmix_chroma(tables, screen, u, v, alpha_small, partial, out_u, out_v)
+        width = layout.chroma_shape[1]
+        unmix.unmix_luma(screen, y, out_alpha, np.union1d(partial, blocks[0] * width + blocks[1]), width, out_y)
 
 
 def _decoder(path: Path, info: VideoInfo) -> subprocess.Popen:

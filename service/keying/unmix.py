@@ -3,10 +3,11 @@
 A pixel of alpha ``a`` shows ``C = a * F + (1 - a) * S``: part subject colour F, part screen S.
 A player composites ``a * colour + (1 - a) * plate``, so the colour sent must be F. The mix
 itself (what despill alone leaves) keeps the screen's brightness in every soft edge, and pale
-glass over a blue screen would come out grey. So ``F = S + (C - S) / a``, with S the key colour,
-despilled as any subject colour. Where alpha is small F is mostly noise, and a composite weighs
-it by ``a`` only; below MIN_ALPHA the division stops growing, which leaves F nearer the screen's
-colour (neutral, once despilled) instead of amplifying noise.
+glass over a blue screen would come out grey. So ``F = S + (C - S) / a``, with S the screen as
+it is behind the pixel (see ``plate``), despilled as any subject colour. Where alpha is small F
+is mostly noise, and a composite weighs it by ``a`` only; below MIN_ALPHA the division stops
+growing, which leaves F nearer the screen's colour (neutral, once despilled) instead of
+amplifying noise.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from __future__ import annotations
 import numpy as np
 
 from service.keying import matte
+from service.keying.plate import ScreenPlate
 
 MIN_ALPHA = 0.2
 _SUB_POSITIONS = ((0, 0), (0, 1), (1, 0), (1, 1))
 
 
-def _unmixed(mixed: np.ndarray, screen: float, alpha: np.ndarray) -> np.ndarray:
+def _unmixed(mixed: np.ndarray, screen: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     divisor = np.maximum(alpha.astype(np.float32), np.float32(MIN_ALPHA * 255)) / np.float32(255)
-    return screen + (mixed.astype(np.float32) - np.float32(screen)) / divisor
+    return screen + (mixed.astype(np.float32) - screen) / divisor
 
 
 def _is_partial(alpha: np.ndarray) -> np.ndarray:
@@ -33,30 +35,46 @@ def partial_samples(alpha_small: np.ndarray) -> np.ndarray:
     return np.flatnonzero(_is_partial(alpha_small.ravel()))
 
 
-def unmix_chroma(tables: matte.MatteTables, u: np.ndarray, v: np.ndarray, alpha_small: np.ndarray,
-                 samples: np.ndarray, out_u: np.ndarray, out_v: np.ndarray) -> None:  # fmt: skip
+def unmix_chroma(
+    tables: matte.MatteTables,
+    plate: ScreenPlate,
+    u: np.ndarray,
+    v: np.ndarray,
+    alpha_small: np.ndarray,
+    samples: np.ndarray,
+    out_u: np.ndarray,
+    out_v: np.ndarray,
+) -> None:
     """Subject chroma for the partial ``samples`` (flat chroma indices), despilled, into ``out_u``/``out_v``."""
     if not samples.size:
         return
-    key, alpha = tables.key, alpha_small.ravel()[samples]
-    subject_u, subject_v = _unmixed(u.ravel()[samples], key.u, alpha), _unmixed(v.ravel()[samples], key.v, alpha)
-    along, across = matte.screen_signal(key, subject_u, subject_v)
+    _, screen_u, screen_v = plate.at(*np.divmod(samples, u.shape[1]))
+    alpha = alpha_small.ravel()[samples]
+    subject_u, subject_v = _unmixed(u.ravel()[samples], screen_u, alpha), _unmixed(v.ravel()[samples], screen_v, alpha)
+    along, across = matte.screen_signal(tables.key, subject_u, subject_v)
     spill = np.maximum(along - across, 0.0) * tables.despill
-    despilled_u, despilled_v, _ = matte.despilled(key, subject_u, subject_v, spill)
+    despilled_u, despilled_v, _ = matte.despilled(tables.key, subject_u, subject_v, spill)
     out_u.ravel()[samples], out_v.ravel()[samples] = despilled_u, despilled_v
 
 
-def unmix_luma(tables: matte.MatteTables, y: np.ndarray, alpha: np.ndarray, chroma_samples: np.ndarray,
-               chroma_width: int, out_y: np.ndarray) -> None:  # fmt: skip
+def unmix_luma(
+    plate: ScreenPlate,
+    y: np.ndarray,
+    alpha: np.ndarray,
+    chroma_samples: np.ndarray,
+    chroma_width: int,
+    out_y: np.ndarray,
+) -> None:
     """Subject luma for the partly transparent pixels of ``chroma_samples`` (flat chroma indices)."""
     if not chroma_samples.size:
         return
     rows, cols = np.divmod(chroma_samples, chroma_width)
+    screen_y = plate.at(rows, cols)[0]
     height, width = y.shape
     for sub_y, sub_x in _SUB_POSITIONS:
         full_rows, full_cols = rows * 2 + sub_y, cols * 2 + sub_x
-        inside = (full_rows < height) & (full_cols < width)
-        pixels = full_rows[inside] * width + full_cols[inside]
-        pixels = pixels[_is_partial(alpha.ravel()[pixels])]
-        subject = _unmixed(y.ravel()[pixels], tables.key.y, alpha.ravel()[pixels])
-        out_y.ravel()[pixels] = np.clip(np.round(subject), 0, 255).astype(np.uint8)
+        pixels = full_rows * width + full_cols
+        pixel_alpha = alpha.ravel()[np.minimum(pixels, alpha.size - 1)]
+        keep = (full_rows < height) & (full_cols < width) & _is_partial(pixel_alpha)
+        subject = _unmixed(y.ravel()[pixels[keep]], screen_y[keep], pixel_alpha[keep])
+        out_y.ravel()[pixels[keep]] = np.clip(np.round(subject), 0, 255).astype(np.uint8)

@@ -14,7 +14,7 @@ import pytest
 
 from local.samples import make_clip
 from service.errors import BadRequest, JobFailed
-from service.keying import KeyOptions, edges, enclosure, engine, key_video, matte, parse_key_options, probe
+from service.keying import KeyOptions, edges, enclosure, engine, key_video, matte, parse_key_options, plate, probe
 from service.keying.ffmpeg import ffmpeg_binary
 from service.keying.probe import parse_probe_output
 from service.keying.temporal import AlphaSmoother
@@ -232,6 +232,24 @@ def test_a_half_transparent_pixel_carries_its_subjects_colour_not_the_mix(screen
     # the mix is 43 levels darker. The chroma is the glass's, not the screen's.
     assert abs(float(out_y[2:6, 2:6].mean()) - glass_y) < 20
     assert abs(float(out_u[1:3, 1:3].mean()) - glass_u) < 8 and abs(float(out_v[1:3, 1:3].mean()) - glass_v) < 8
+
+
+def test_the_screen_plate_follows_uneven_light_and_reaches_behind_the_subject():
+    rows, cols = 90, 160
+    lit = np.tile(np.linspace(60, 160, cols, dtype=np.float32), (rows, 1))  # one side far brighter
+    alpha = np.zeros((rows, cols), np.uint8)
+    alpha[20:70, 60:100] = 255  # the subject hides the screen here
+    y_small, u, v = (np.round(p).astype(np.uint8) for p in (lit, 255 - lit, np.full_like(lit, 90)))
+    measured = plate.measure(y_small, u, v, alpha, fallback=(130.0, 110.0, 90.0))
+    sample_rows, sample_cols = np.mgrid[0:rows:7, 0:cols:7].reshape(2, -1)
+    screen_y, screen_u, screen_v = measured.at(sample_rows, sample_cols)
+    behind = (sample_rows >= 20) & (sample_rows < 70) & (sample_cols >= 60) & (sample_cols < 100)
+    expected = lit[sample_rows, sample_cols]
+    assert np.abs(screen_y - expected)[~behind].max() < 12, "in the open, the screen as it is there"
+    assert np.abs(screen_y - expected)[behind].max() < 30, "behind the subject, its neighbours' light"
+    assert np.abs(screen_u + screen_y - 255).max() < 1 and np.allclose(screen_v, 90)
+    no_screen = plate.measure(y_small, u, v, np.full_like(alpha, 255), fallback=(130.0, 110.0, 90.0))
+    assert [float(p[0, 0]) for p in no_screen.planes] == [130.0, 110.0, 90.0]
 
 
 def test_a_greenish_patch_on_the_subject_stays_opaque_where_the_same_colour_on_the_screen_does_not():
