@@ -4,7 +4,7 @@ Light is never even: one side of a screen is brighter than the other, and a shad
 of it. Taking the screen's share out of a soft pixel (see ``unmix``) needs the screen as it is
 *there*. It is measured per frame on a coarse grid: each cell's mean over the samples keyed fully
 transparent (every other row and column; the screen is smooth). Cells with no screen in them
-(behind the subject) take the mean of their neighbours', spreading outward until all have one.
+(behind the subject) take the mean of the nearest cells that have some, at the finest scale that has any.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 CELLS_ACROSS = 40  # the grid's width in cells, whatever the frame's
-_NEIGHBOURS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
 
 
 @dataclass(frozen=True)
@@ -55,15 +54,25 @@ def _cells(plane: np.ndarray, rows: int, cols: int) -> np.ndarray:
 
 
 def _spread(planes: list[np.ndarray], known: np.ndarray) -> list[np.ndarray]:
-    """Fill unknown cells with the mean of their known neighbours, ring by ring."""
-    while not known.all():
-        padded_known = np.pad(known, 1).astype(np.float32)
-        padded = [np.pad(plane * known, 1) for plane in planes]
-        height, width = known.shape
-        neighbours = sum(padded_known[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width] for dy, dx in _NEIGHBOURS)
-        reached = ~known & (neighbours > 0)
-        for plane, source in zip(planes, padded, strict=True):
-            total = sum(source[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width] for dy, dx in _NEIGHBOURS)
-            plane[reached] = total[reached] / neighbours[reached]
-        known = known | reached
-    return planes
+    """Fill unknown cells from ever coarser 2x2 means of the known ones (push-pull): each takes the
+    mean of the nearest known cells at the finest scale that has any, in a few array operations."""
+    weights = known.astype(np.float32)
+    levels = [([plane * weights for plane in planes], weights)]
+    while levels[-1][1].shape != (1, 1):
+        sums, weights = levels[-1]
+        levels.append(([_halve(total) for total in sums], _halve(weights)))
+    filled = [total / max(float(levels[-1][1][0, 0]), 1.0) for total in levels[-1][0]]
+    for sums, weights in reversed(levels[:-1]):
+        rows, cols = weights.shape
+        coarse = [np.repeat(np.repeat(plane, 2, axis=0), 2, axis=1)[:rows, :cols] for plane in filled]
+        has = weights > 0
+        filled = [np.where(has, total / np.maximum(weights, 1e-6), up) for total, up in zip(sums, coarse, strict=True)]
+    return [np.where(known, plane, fill) for plane, fill in zip(planes, filled, strict=True)]
+
+
+def _halve(grid: np.ndarray) -> np.ndarray:
+    """Sums over 2x2 blocks (a last odd row or column is its own block)."""
+    rows, cols = grid.shape
+    padded = np.zeros((rows + rows % 2, cols + cols % 2), np.float32)
+    padded[:rows, :cols] = grid
+    return padded.reshape(padded.shape[0] // 2, 2, padded.shape[1] // 2, 2).sum(axis=(1, 3))
