@@ -18,15 +18,15 @@ CELLS_ACROSS = 40  # the grid's width in cells, whatever the frame's
 
 @dataclass(frozen=True)
 class ScreenPlate:
-    """The screen's local Y, U and V per grid cell; ``cell`` chroma samples per cell side."""
+    """The screen's local Y, U and V per grid cell (``planes``: 3 x rows x cols); ``cell`` chroma
+    samples per cell side."""
 
-    planes: tuple[np.ndarray, np.ndarray, np.ndarray]
+    planes: np.ndarray
     cell: int
 
-    def at(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The screen's Y, U and V behind the chroma samples at (``rows``, ``cols``)."""
-        cell_rows, cell_cols = rows // self.cell, cols // self.cell
-        return tuple(plane[cell_rows, cell_cols] for plane in self.planes)  # type: ignore[return-value]
+    def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The screen's Y, U and V (3 x n) behind the chroma samples at (``rows``, ``cols``)."""
+        return self.planes[:, rows // self.cell, cols // self.cell]
 
 
 def measure(
@@ -36,43 +36,37 @@ def measure(
     stride = max(1, alpha_small.shape[1] // CELLS_ACROSS // 4)
     cell = 4 * stride
     rows, cols = (-(-size // cell) for size in alpha_small.shape)
-    screen = _cells(alpha_small[::stride, ::stride] == 0, rows, cols).astype(np.float32)
-    counts = screen.sum(axis=(1, 3))
-    sums = [(_cells(plane[::stride, ::stride], rows, cols) * screen).sum(axis=(1, 3)) for plane in (y_small, u, v)]
-    known = counts > 0
+    sampled = (slice(None, rows * 4 * stride, stride), slice(None, cols * 4 * stride, stride))
+    grid = np.zeros((4, rows * 4, cols * 4), np.float32)  # screen mask, then Y, U, V where it is screen
+    height, width = alpha_small[sampled].shape
+    grid[0, :height, :width] = alpha_small[sampled] == 0
+    for channel, plane in enumerate((y_small, u, v), start=1):
+        np.multiply(plane[sampled], grid[0, :height, :width], out=grid[channel, :height, :width])
+    totals = grid.reshape(4, rows, 4, cols, 4).sum(axis=(2, 4))
+    counts, known = totals[0], totals[0] > 0
     if not known.any():
-        return ScreenPlate(tuple(np.full((rows, cols), value, np.float32) for value in fallback), cell)
-    planes = [np.where(known, total / np.maximum(counts, 1), 0).astype(np.float32) for total in sums]
-    return ScreenPlate(tuple(_spread(planes, known)), cell)
+        return ScreenPlate(np.broadcast_to(np.float32(fallback)[:, None, None], (3, rows, cols)), cell)
+    return ScreenPlate(_spread(totals[1:], counts), cell)
 
 
-def _cells(plane: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """``plane`` (stride-sampled) padded and viewed as (rows, 4, cols, 4): 4x4 samples per cell."""
-    padded = np.zeros((rows * 4, cols * 4), plane.dtype)
-    padded[: plane.shape[0], : plane.shape[1]] = plane[: rows * 4, : cols * 4]
-    return padded.reshape(rows, 4, cols, 4)
-
-
-def _spread(planes: list[np.ndarray], known: np.ndarray) -> list[np.ndarray]:
-    """Fill unknown cells from ever coarser 2x2 means of the known ones (push-pull): each takes the
-    mean of the nearest known cells at the finest scale that has any, in a few array operations."""
-    weights = known.astype(np.float32)
-    levels = [([plane * weights for plane in planes], weights)]
+def _spread(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Means (3 x rows x cols) of the cells with a count; the others from ever coarser 2x2 means of
+    those (push-pull): each takes the mean of the nearest cells that have any, at the finest scale."""
+    levels = [(sums, counts)]
     while levels[-1][1].shape != (1, 1):
-        sums, weights = levels[-1]
-        levels.append(([_halve(total) for total in sums], _halve(weights)))
-    filled = [total / max(float(levels[-1][1][0, 0]), 1.0) for total in levels[-1][0]]
-    for sums, weights in reversed(levels[:-1]):
-        rows, cols = weights.shape
-        coarse = [np.repeat(np.repeat(plane, 2, axis=0), 2, axis=1)[:rows, :cols] for plane in filled]
-        has = weights > 0
-        filled = [np.where(has, total / np.maximum(weights, 1e-6), up) for total, up in zip(sums, coarse, strict=True)]
-    return [np.where(known, plane, fill) for plane, fill in zip(planes, filled, strict=True)]
+        level_sums, level_counts = levels[-1]
+        levels.append((_halve(level_sums), _halve(level_counts[None])[0]))
+    filled = levels[-1][0] / max(float(levels[-1][1][0, 0]), 1.0)
+    for level_sums, level_counts in reversed(levels[:-1]):
+        rows, cols = level_counts.shape
+        coarser = np.repeat(np.repeat(filled, 2, axis=1), 2, axis=2)[:, :rows, :cols]
+        filled = np.where(level_counts > 0, level_sums / np.maximum(level_counts, 1e-6), coarser)
+    return filled
 
 
 def _halve(grid: np.ndarray) -> np.ndarray:
-    """Sums over 2x2 blocks (a last odd row or column is its own block)."""
-    rows, cols = grid.shape
-    padded = np.zeros((rows + rows % 2, cols + cols % 2), np.float32)
-    padded[:rows, :cols] = grid
-    return padded.reshape(padded.shape[0] // 2, 2, padded.shape[1] // 2, 2).sum(axis=(1, 3))
+    """Sums over 2x2 blocks of each plane of ``grid`` (a last odd row or column is its own block)."""
+    planes, rows, cols = grid.shape
+    padded = np.zeros((planes, rows + rows % 2, cols + cols % 2), np.float32)
+    padded[:, :rows, :cols] = grid
+    return padded.reshape(planes, padded.shape[1] // 2, 2, padded.shape[2] // 2, 2).sum(axis=(2, 4))

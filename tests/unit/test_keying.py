@@ -249,7 +249,7 @@ def test_the_screen_plate_follows_uneven_light_and_reaches_behind_the_subject():
     assert np.abs(screen_y - expected)[behind].max() < 30, "behind the subject, its neighbours' light"
     assert np.abs(screen_u + screen_y - 255).max() < 1 and np.allclose(screen_v, 90)
     no_screen = plate.measure(y_small, u, v, np.full_like(alpha, 255), fallback=(130.0, 110.0, 90.0))
-    assert [float(p[0, 0]) for p in no_screen.planes] == [130.0, 110.0, 90.0]
+    assert no_screen.planes[:, 0, 0].tolist() == [130.0, 110.0, 90.0]
 
 
 def test_a_greenish_patch_on_the_subject_stays_opaque_where_the_same_colour_on_the_screen_does_not():
