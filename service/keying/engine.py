@@ -165,6 +165,9 @@ def key_frame(
     out_alpha = out[layout.frame_bytes :].reshape(layout.height, layout.width)
     y_small = matte.luma_at_chroma_resolution(y, layout.chroma_shape)
     fields = matte.look_up(tables, y_small, u, v)
+    key = tables.key
+    screen = plate.measure(y_small, u, v, fields.alpha, (key.y, key.u, key.v))
+    matte.judge_dark_samples_at(tables, fields, y_small, u, v, screen.darkest_per_sample(u.shape))
     alpha_small = np.ascontiguousarray(fields.alpha)
     filled = enclosure.fill_enclosed(alpha_small, enclosure.cell_size(u.shape[1]))
     matte.make_opaque(tables, fields, y_small, u, v, filled)
@@ -177,8 +180,6 @@ def key_frame(
     matte.finish_luma(tables, y, fields.luma_cut, out_y, blocks, unsettled)
     partial = unmix.partial_samples(alpha_small)
     if partial.size or blocks[0].size:
-        key = tables.key
-        screen = plate.measure(y_small, u, v, alpha_small, (key.y, key.u, key.v))
         unmix.unmix_chroma(tables, screen, u, v, alpha_small, partial, out_u, out_v)
         width = layout.chroma_shape[1]
         unmix.unmix_luma(screen, y, out_alpha, np.union1d(partial, blocks[0] * width + blocks[1]), width, out_y)

@@ -273,6 +273,26 @@ def despilled(
     return despill_u, despill_v, spill_luma
 
 
+def judge_dark_samples_at(tables: MatteTables, fields: Fields, y_small: np.ndarray, u: np.ndarray, v: np.ndarray,
+                          floor: np.ndarray) -> None:  # fmt: skip
+    """Look samples darker than ``floor`` (the darkest screen near each, see ``plate``) up again at it.
+
+    The table reads a dark pixel's chroma against what the screen would have at that darkness,
+    down to 35 % of the key's brightness, so shadows on the screen key fully. But where the screen
+    nearby is nowhere that dark, the darkness is not a shadow's: it is the subject's (a navy
+    shirt, dark hair over the screen), and its chroma is judged against the screen as dark as it
+    gets there. A dark shirt with blue spill stays solid; a dark strand's mix with the screen
+    reads as the share of screen it has, not as shadowed screen.
+    """
+    samples = np.flatnonzero(y_small.ravel() < floor.ravel())
+    if not samples.size:
+        return
+    index = (floor.ravel()[samples] >> LUMA_BITS_DROPPED).astype(np.uint32) << 16
+    index |= u.ravel()[samples].astype(np.uint32) << 8
+    index |= v.ravel()[samples]
+    fields.packed.reshape(-1, 4)[samples] = tables.packed[index].view(np.uint8).reshape(-1, 4)
+
+
 def make_opaque(
     tables: MatteTables, fields: Fields, y_small: np.ndarray, u: np.ndarray, v: np.ndarray, samples: np.ndarray
 ) -> None:

@@ -3,8 +3,10 @@
 Light is never even: one side of a screen is brighter than the other, and a shadow darkens part
 of it. Taking the screen's share out of a soft pixel (see ``unmix``) needs the screen as it is
 *there*. It is measured per frame on a coarse grid: each cell's mean over the samples keyed fully
-transparent (every other row and column; the screen is smooth). Cells with no screen in them
+transparent (16 evenly spread per cell; the screen is smooth). Cells with no screen in them
 (behind the subject) take the mean of the nearest cells that have some, at the finest scale that has any.
+
+The plate also keeps each cell's darkest screen: how deep the shadows on the screen go there.
 """
 
 from __future__ import annotations
@@ -22,11 +24,16 @@ class ScreenPlate:
     samples per cell side."""
 
     planes: np.ndarray
+    darkest: np.ndarray  # rows x cols: the lowest luma of the screen in each cell (uint8)
     cell: int
 
     def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """The screen's Y, U and V (3 x n) behind the chroma samples at (``rows``, ``cols``)."""
         return self.planes[:, rows // self.cell, cols // self.cell]
+
+    def darkest_per_sample(self, shape: tuple[int, int]) -> np.ndarray:
+        """``darkest`` for every chroma sample of a plane of ``shape``."""
+        return np.repeat(np.repeat(self.darkest, self.cell, axis=0), self.cell, axis=1)[: shape[0], : shape[1]]
 
 
 def measure(
@@ -45,8 +52,12 @@ def measure(
     totals = grid.reshape(4, rows, 4, cols, 4).sum(axis=(2, 4))
     counts, known = totals[0], totals[0] > 0
     if not known.any():
-        return ScreenPlate(np.broadcast_to(np.float32(fallback)[:, None, None], (3, rows, cols)), cell)
-    return ScreenPlate(_spread(totals[1:], counts), cell)
+        planes = np.broadcast_to(np.float32(fallback)[:, None, None], (3, rows, cols))
+        return ScreenPlate(planes, np.zeros((rows, cols), np.uint8), cell)
+    luma_where_screen = np.where(grid[0] > 0, grid[1], np.float32(255)).reshape(rows, 4, cols, 4)
+    darkest = np.where(known, luma_where_screen.min(axis=(1, 3)), 0)
+    darkest = np.round(_spread(darkest[None] * counts, counts)[0]).astype(np.uint8)
+    return ScreenPlate(_spread(totals[1:], counts), darkest, cell)
 
 
 def _spread(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -252,6 +252,22 @@ def test_the_screen_plate_follows_uneven_light_and_reaches_behind_the_subject():
     assert no_screen.planes[:, 0, 0].tolist() == [130.0, 110.0, 90.0]
 
 
+def test_a_navy_shirt_with_blue_spill_stays_solid_while_a_shadow_on_the_screen_keys_away():
+    screen = (60, 110, 200)  # a light blue screen
+    key = matte.key_color_from_hex("#3c6ec8")
+    tables = matte.build_tables(key, KeyOptions())
+    rgb = np.zeros((96, 192, 3))
+    rgb[:] = screen
+    rgb[:40, 120:] = [0.5 * c for c in screen]  # a shadow on the screen, half as bright
+    rgb[40:, 40:110] = (47, 55, 72)  # a dark shirt that the screen's light tints navy
+    y, u, v = rgb_to_yuv(rgb)
+    alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])[3]
+    assert alpha[44:, 44:106].min() == 255, "nowhere is the screen nearly that dark: the shirt is solid"
+    assert alpha[:36, 124:].max() == 0, "the shadow keys fully"
+    by_table = matte.look_up(tables, matte.luma_at_chroma_resolution(y, u[::2, ::2].shape), u[::2, ::2], v[::2, ::2])
+    assert by_table.alpha[24:, 24:52].min() < 250, "judged at its own darkness the shirt reads partly transparent"
+
+
 def test_a_greenish_patch_on_the_subject_stays_opaque_where_the_same_colour_on_the_screen_does_not():
     key = matte.key_color_from_hex("#3fa35a")
     tables = matte.build_tables(key, KeyOptions())
