@@ -284,7 +284,8 @@ def judge_dark_samples_at(tables: MatteTables, fields: Fields, y_small: np.ndarr
     gets there. A dark shirt with blue spill stays solid; a dark strand's mix with the screen
     reads as the share of screen it has, not as shadowed screen.
     """
-    samples = np.flatnonzero(y_small.ravel() < floor.ravel())
+    # Judged brighter, a colour only reads more opaque: opaque samples need no second look.
+    samples = np.flatnonzero((y_small < floor) & (fields.alpha != 255))
     if not samples.size:
         return
     index = (floor.ravel()[samples] >> LUMA_BITS_DROPPED).astype(np.uint32) << 16
