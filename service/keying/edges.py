@@ -18,14 +18,14 @@ import numpy as np
 # is damped, so sensor noise on flat luma does not turn into alpha noise.
 GUIDE_EPSILON = 4.0
 _OFFSETS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]  # a 3x3 window, row by row
-_SUB_POSITIONS = [(0, 0), (0, 1), (1, 0), (1, 1)]  # the four luma samples of a chroma sample
+SUB_POSITIONS = [(0, 0), (0, 1), (1, 0), (1, 1)]  # the four luma samples of a chroma sample
 
 
 def _bilinear_weights() -> np.ndarray:
     """(4, 9): each full-resolution sample from the four chroma samples around it, weighted
     9:3:3:1 (chroma sited between luma samples)."""
-    weights = np.zeros((len(_SUB_POSITIONS), len(_OFFSETS)), np.float32)
-    for position, (sub_y, sub_x) in enumerate(_SUB_POSITIONS):
+    weights = np.zeros((len(SUB_POSITIONS), len(_OFFSETS)), np.float32)
+    for position, (sub_y, sub_x) in enumerate(SUB_POSITIONS):
         dy, dx = 2 * sub_y - 1, 2 * sub_x - 1
         for weight, corner in zip((9, 3, 3, 1), ((0, 0), (0, dx), (dy, 0), (dy, dx)), strict=True):
             weights[position, _OFFSETS.index(corner)] = weight / 16
@@ -118,7 +118,7 @@ def _refine_edges(
 
     base_alpha, base_luma = _BILINEAR @ window_alpha, _BILINEAR @ window_luma  # (4, n) each
     height, width = luma.shape
-    for position, (sub_y, sub_x) in enumerate(_SUB_POSITIONS):
+    for position, (sub_y, sub_x) in enumerate(SUB_POSITIONS):
         full_rows, full_cols = rows * 2 + sub_y, cols * 2 + sub_x
         detail = luma[np.minimum(full_rows, height - 1), np.minimum(full_cols, width - 1)] - base_luma[position]
         refined = base_alpha[position] + slope * detail + 0.5

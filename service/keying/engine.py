@@ -178,11 +178,7 @@ def key_frame(
     blocks = edges.edge_blocks(alpha_small)
     edges.upsample_alpha(alpha_small, y_small, y, blocks, out=out_alpha)
     matte.finish_luma(tables, y, fields.luma_cut, out_y, blocks, unsettled)
-    partial = unmix.partial_samples(alpha_small)
-    if partial.size or blocks[0].size:
-        unmix.unmix_chroma(tables, screen, u, v, alpha_small, partial, out_u, out_v)
-        width = layout.chroma_shape[1]
-        unmix.unmix_luma(screen, y, out_alpha, np.union1d(partial, blocks[0] * width + blocks[1]), width, out_y)
+    unmix.soft_pixels(tables, screen, (y, u, v), alpha_small, out_alpha, blocks, (out_y, out_u, out_v))
 
 
 def _decoder(path: Path, info: VideoInfo) -> subprocess.Popen:

@@ -175,6 +175,7 @@ class MatteTables:
 
     packed: np.ndarray  # uint32, LUMA_LEVELS * 65536
     screen_luma: int  # what fully transparent pixels are filled with (their colour is never seen)
+    # What the per-frame steps after the look-up need (make_opaque, unmix):
     key: KeyColor
     despill: float
     opaque_beta: float  # the most screen signal (beta) an entry can have and still be opaque
@@ -273,8 +274,9 @@ def despilled(
     return despill_u, despill_v, spill_luma
 
 
-def judge_dark_samples_at(tables: MatteTables, fields: Fields, y_small: np.ndarray, u: np.ndarray, v: np.ndarray,
-                          floor: np.ndarray) -> None:  # fmt: skip
+def judge_dark_samples_at(
+    tables: MatteTables, fields: Fields, y_small: np.ndarray, u: np.ndarray, v: np.ndarray, floor: np.ndarray
+) -> None:
     """Look samples darker than ``floor`` (the darkest screen near each, see ``plate``) up again at it.
 
     The table reads a dark pixel's chroma against what the screen would have at that darkness,
@@ -310,9 +312,10 @@ def make_opaque(
     u_at, v_at = u.ravel()[samples].astype(np.float32), v.ravel()[samples].astype(np.float32)
     along, across = screen_signal(key, u_at, v_at)
     beta = _screen_beta(key, y_small.ravel()[samples], along, across, BRIGHTEST_SCREEN)
-    excess = np.maximum(along - across, 0.0)
-    share = np.minimum(1.0, tables.opaque_beta / np.maximum(beta, tables.opaque_beta))
-    despill_u, despill_v, spill_luma = despilled(key, u_at, v_at, excess * share * tables.despill)
+    allowed = tables.opaque_beta / np.maximum(beta, tables.opaque_beta)  # of the excess: 1 up to the limit
+    despill_u, despill_v, spill_luma = despilled(
+        key, u_at, v_at, np.maximum(along - across, 0.0) * allowed * tables.despill
+    )
     entries = fields.packed.reshape(-1, 4)
     entries[samples, DESPILL_U], entries[samples, DESPILL_V] = despill_u, despill_v
     entries[samples, LUMA_CUT] = spill_luma

@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from service.keying import matte
+from service.keying.edges import SUB_POSITIONS
 from service.keying.plate import ScreenPlate
 
 MIN_ALPHA = 0.2
-_SUB_POSITIONS = ((0, 0), (0, 1), (1, 0), (1, 1))
 
 
 def _unmixed(mixed: np.ndarray, screen: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -30,12 +30,30 @@ def _is_partial(alpha: np.ndarray) -> np.ndarray:
     return (alpha - np.uint8(1)) < 254  # uint8 arithmetic wraps 0 to 255: true for 1..254 only
 
 
-def partial_samples(alpha_small: np.ndarray) -> np.ndarray:
-    """Flat indices of the chroma samples whose alpha is neither 0 nor 255."""
-    return np.flatnonzero(_is_partial(alpha_small.ravel()))
+def soft_pixels(
+    tables: matte.MatteTables,
+    plate: ScreenPlate,
+    planes: tuple[np.ndarray, np.ndarray, np.ndarray],
+    alpha_small: np.ndarray,
+    alpha: np.ndarray,
+    edge_blocks: tuple[np.ndarray, np.ndarray],
+    out_planes: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    """Give every soft pixel its subject's colour, in ``out_planes`` (Y, U, V).
+
+    Chroma for the partial chroma samples; luma for the partly transparent pixels of those and of
+    ``edge_blocks`` (see ``edges.edge_blocks``), whose upsampled alpha may be partial too.
+    """
+    (y, u, v), (out_y, out_u, out_v) = planes, out_planes
+    partial = np.flatnonzero(_is_partial(alpha_small.ravel()))
+    if not partial.size and not edge_blocks[0].size:
+        return
+    _unmix_chroma(tables, plate, u, v, alpha_small, partial, out_u, out_v)
+    width = u.shape[1]
+    _unmix_luma(plate, y, alpha, np.union1d(partial, edge_blocks[0] * width + edge_blocks[1]), width, out_y)
 
 
-def unmix_chroma(
+def _unmix_chroma(
     tables: matte.MatteTables,
     plate: ScreenPlate,
     u: np.ndarray,
@@ -57,7 +75,7 @@ def unmix_chroma(
     out_u.ravel()[samples], out_v.ravel()[samples] = despilled_u, despilled_v
 
 
-def unmix_luma(
+def _unmix_luma(
     plate: ScreenPlate,
     y: np.ndarray,
     alpha: np.ndarray,
@@ -71,7 +89,7 @@ def unmix_luma(
     rows, cols = np.divmod(chroma_samples, chroma_width)
     screen_y = plate.at(rows, cols)[0]
     height, width = y.shape
-    for sub_y, sub_x in _SUB_POSITIONS:
+    for sub_y, sub_x in SUB_POSITIONS:
         full_rows, full_cols = rows * 2 + sub_y, cols * 2 + sub_x
         pixels = full_rows * width + full_cols
         pixel_alpha = alpha.ravel()[np.minimum(pixels, alpha.size - 1)]
