@@ -130,10 +130,7 @@ def plan_matte(path: Path, info: VideoInfo, options: KeyOptions) -> tuple[matte.
     samples = _decode_samples(path, info)
     # Every n-th chroma sample: about DETECTION_WIDTH across, with each sample's own noise intact.
     step = max(1, (info.width // 2) // DETECTION_WIDTH)
-    planes = [
-        (matte.luma_at_chroma_resolution(y, u.shape)[::step, ::step], u[::step, ::step], v[::step, ::step])
-        for y, u, v in samples
-    ]
+    planes = _sparse_planes(samples, step)
     if options.key_color:
         key = matte.key_color_from_hex(options.key_color, _matrix(info))
     else:
@@ -141,8 +138,31 @@ def plan_matte(path: Path, info: VideoInfo, options: KeyOptions) -> tuple[matte.
             key = matte.detect_key_color(*(list(column) for column in zip(*planes, strict=True)))
         except ValueError as exc:
             raise JobFailed(str(exc)) from None
-    noise = matte.screen_noise(key, *(np.concatenate([p[i].ravel() for p in planes]) for i in range(3)))
-    return key, matte.build_tables(key, options, noise)
+    noise = _screen_noise(key, planes)
+    smooth = noise > matte.SMOOTH_ABOVE_NOISE
+    if smooth:  # measured again as the frames will be keyed
+        noise = _screen_noise(key, _sparse_planes(samples, step, matte.smoothed_chroma))
+    return key, matte.build_tables(key, options, noise, smooth_chroma=smooth)
+
+
+def _sparse_planes(
+    samples: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    step: int,
+    chroma_filter: Callable[[np.ndarray], np.ndarray] = lambda plane: plane,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Every ``step``-th chroma sample of each frame, with luma at chroma resolution."""
+    return [
+        (
+            matte.luma_at_chroma_resolution(y, u.shape)[::step, ::step],
+            chroma_filter(u)[::step, ::step],
+            chroma_filter(v)[::step, ::step],
+        )
+        for y, u, v in samples
+    ]
+
+
+def _screen_noise(key: matte.KeyColor, planes: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> float:
+    return matte.screen_noise(key, *(np.concatenate([p[i].ravel() for p in planes]) for i in range(3)))
 
 
 def _matrix(info: VideoInfo) -> str:
@@ -161,6 +181,8 @@ def key_frame(
     ``smoother`` carries the matte from one frame of a clip to the next (see ``temporal``).
     """
     y, u, v = layout.split(frame)
+    if tables.smooth_chroma:
+        u, v = matte.smoothed_chroma(u), matte.smoothed_chroma(v)
     out_y, out_u, out_v = layout.split(out[: layout.frame_bytes])
     out_alpha = out[layout.frame_bytes :].reshape(layout.height, layout.width)
     y_small = matte.luma_at_chroma_resolution(y, layout.chroma_shape)

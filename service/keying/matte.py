@@ -32,6 +32,9 @@ MIN_KEY_CHROMA = 12.0  # below this the footage has no coloured screen to key
 NOISE_SIGMAS = 6.0
 MIN_SCREEN_CLIP = 0.6  # however noisy, beta this far below the screen is not keyed away
 MIN_RAMP = 0.2
+# Above this noise the screen end of the ramp cannot move below the noise any more (it would have
+# to pass MIN_SCREEN_CLIP): a grainy screen would speckle, so its chroma is smoothed first.
+SMOOTH_ABOVE_NOISE = (1.0 - MIN_SCREEN_CLIP) / NOISE_SIGMAS
 # Where the steep ramp says "clearly partial" (below MIX_UNTIL), alpha is the pixel's subject
 # share; from there to SOLID_FROM it blends into the ramp, so slightly spilled solid colours stay
 # solid; below SCREEN_FOOT it is scaled down with the ramp, so the screen stays clean.
@@ -179,6 +182,7 @@ class MatteTables:
     key: KeyColor
     despill: float
     opaque_beta: float  # the most screen signal (beta) an entry can have and still be opaque
+    smooth_chroma: bool = False  # the screen is too grainy to key sample by sample (smoothed_chroma)
 
 
 @dataclass(frozen=True)
@@ -217,7 +221,20 @@ def clip_points(options: KeyOptions, noise: float = 0.0) -> tuple[float, float]:
     return min(low, high - MIN_RAMP), high
 
 
-def build_tables(key: KeyColor, options: KeyOptions, noise: float = 0.0) -> MatteTables:
+def smoothed_chroma(plane: np.ndarray) -> np.ndarray:
+    """The 3x3 mean of a uint8 chroma plane (edges repeated), for grainy footage.
+
+    Grain is independent from sample to sample and the screen is smooth, so a 3x3 mean cuts the
+    screen's noise to about a third, where clip points alone cannot make it key clean. Edges soften
+    by about one chroma sample, which the luma-guided upsampling (see ``edges``) mostly restores.
+    """
+    padded = np.pad(plane, 1, mode="edge").astype(np.uint32)
+    rows = padded[:-2] + padded[1:-1] + padded[2:]
+    total = rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]
+    return ((total * 7282 + 32768) >> 16).astype(np.uint8)  # 7282 / 65536 = 1 / 9
+
+
+def build_tables(key: KeyColor, options: KeyOptions, noise: float = 0.0, smooth_chroma: bool = False) -> MatteTables:
     """Build the clip's look-up table (about 50 ms, whatever the frame size; done once per clip).
 
     One luma level at a time: its 64K entries fit in cache, where whole-table temporaries
@@ -238,7 +255,12 @@ def build_tables(key: KeyColor, options: KeyOptions, noise: float = 0.0) -> Matt
         entries[alpha == 0] = transparent
         entries.view(np.uint8).reshape(*alpha.shape, 4)[..., ALPHA] = alpha
     return MatteTables(
-        packed=packed.ravel(), screen_luma=round(key.y), key=key, despill=options.despill, opaque_beta=low
+        packed=packed.ravel(),
+        screen_luma=round(key.y),
+        key=key,
+        despill=options.despill,
+        opaque_beta=low,
+        smooth_chroma=smooth_chroma,
     )
 
 

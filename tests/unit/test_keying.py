@@ -343,6 +343,24 @@ def test_odd_frame_sizes_are_keyed_to_the_last_row_and_column(tmp_path):
     assert keyed[:, -1, :, 3].mean() < 6 and keyed[:, :, -1, 3].mean() < 6, "the last row and column are screen"
 
 
+@pytest.mark.parametrize("smoothing", [True, False])
+def test_a_grainy_screen_keys_clean_because_its_chroma_is_smoothed_first(tmp_path, monkeypatch, smoothing):
+    if not smoothing:  # the same clip keyed sample by sample, to show what the smoothing is for
+        monkeypatch.setattr(matte, "SMOOTH_ABOVE_NOISE", float("inf"))
+    scene = {"width": 640, "height": 360, "seconds": 1, "audio": False}
+    clean = make_clip(tmp_path / "clean.mp4", grain=0, **scene)
+    grainy = make_clip(tmp_path / "grainy.mp4", grain=12, **scene)
+    key_video(grainy, tmp_path / "out.webm")
+    keyed, _ = decode_rgba(tmp_path / "out.webm")
+    screen, subject = screen_and_subject_masks(decode_rgba(clean)[0])
+    background, solid = keyed[..., 3][screen].mean(), keyed[..., 3][subject].mean()
+    assert solid > 250
+    if smoothing:
+        assert background < 1, "the screen keys clean"
+    else:
+        assert background > 5, "sample by sample, the grain speckles the screen"
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are a Linux feature")
 def test_keying_and_decoding_yield_the_cores_to_the_encoder(clips, tmp_path, monkeypatch):
     seen: dict[str, int] = {}
