@@ -138,31 +138,21 @@ def plan_matte(path: Path, info: VideoInfo, options: KeyOptions) -> tuple[matte.
             key = matte.detect_key_color(*(list(column) for column in zip(*planes, strict=True)))
         except ValueError as exc:
             raise JobFailed(str(exc)) from None
-    noise = _screen_noise(key, planes)
-    smooth = noise > matte.SMOOTH_ABOVE_NOISE
-    if smooth:  # measured again as the frames will be keyed
-        noise = _screen_noise(key, _sparse_planes(samples, step, matte.smoothed_chroma))
-    return key, matte.build_tables(key, options, noise, smooth_chroma=smooth)
+    noise = matte.screen_noise(key, *(np.concatenate([p[i].ravel() for p in planes]) for i in range(3)))
+    # The clip points stay where the raw noise puts them: smoothing only takes out the speckle
+    # they could not (grain is not always independent from sample to sample, so it may remove less
+    # noise than it seems to, and the screen must not key any less fully than it did).
+    return key, matte.build_tables(key, options, noise, smooth_chroma=noise > matte.SMOOTH_ABOVE_NOISE)
 
 
 def _sparse_planes(
-    samples: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-    step: int,
-    chroma_filter: Callable[[np.ndarray], np.ndarray] = lambda plane: plane,
+    samples: list[tuple[np.ndarray, np.ndarray, np.ndarray]], step: int
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Every ``step``-th chroma sample of each frame, with luma at chroma resolution."""
     return [
-        (
-            matte.luma_at_chroma_resolution(y, u.shape)[::step, ::step],
-            chroma_filter(u)[::step, ::step],
-            chroma_filter(v)[::step, ::step],
-        )
+        (matte.luma_at_chroma_resolution(y, u.shape)[::step, ::step], u[::step, ::step], v[::step, ::step])
         for y, u, v in samples
     ]
-
-
-def _screen_noise(key: matte.KeyColor, planes: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> float:
-    return matte.screen_noise(key, *(np.concatenate([p[i].ravel() for p in planes]) for i in range(3)))
 
 
 def _matrix(info: VideoInfo) -> str:
@@ -187,10 +177,10 @@ def key_frame(
     out_alpha = out[layout.frame_bytes :].reshape(layout.height, layout.width)
     y_small = matte.luma_at_chroma_resolution(y, layout.chroma_shape)
     fields = matte.look_up(tables, y_small, u, v)
-    key = tables.key
-    screen = plate.measure(y_small, u, v, fields.alpha, (key.y, key.u, key.v))
-    matte.judge_dark_samples_at(tables, fields, y_small, u, v, screen.darkest_per_sample(u.shape))
     alpha_small = np.ascontiguousarray(fields.alpha)
+    key = tables.key
+    screen = plate.measure(y_small, u, v, alpha_small, (key.y, key.u, key.v))
+    matte.judge_dark_samples_at(tables, fields, alpha_small, y_small, u, v, screen.darkest_per_sample(u.shape))
     filled = enclosure.fill_enclosed(alpha_small, enclosure.cell_size(u.shape[1]))
     matte.make_opaque(tables, fields, y_small, u, v, filled)
     out_u[:], out_v[:] = fields.u, fields.v

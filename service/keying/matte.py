@@ -297,9 +297,17 @@ def despilled(
 
 
 def judge_dark_samples_at(
-    tables: MatteTables, fields: Fields, y_small: np.ndarray, u: np.ndarray, v: np.ndarray, floor: np.ndarray
+    tables: MatteTables,
+    fields: Fields,
+    alpha: np.ndarray,
+    y_small: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    floor: np.ndarray,
 ) -> None:
     """Look samples darker than ``floor`` (the darkest screen near each, see ``plate``) up again at it.
+
+    Updates ``fields`` and ``alpha`` (a contiguous copy of ``fields.alpha``) in place.
 
     The table reads a dark pixel's chroma against what the screen would have at that darkness,
     down to 35 % of the key's brightness, so shadows on the screen key fully. But where the screen
@@ -309,13 +317,15 @@ def judge_dark_samples_at(
     reads as the share of screen it has, not as shadowed screen.
     """
     # Judged brighter, a colour only reads more opaque: opaque samples need no second look.
-    samples = np.flatnonzero((y_small < floor) & (fields.alpha != 255))
+    samples = np.flatnonzero((y_small < floor) & (alpha != 255))
     if not samples.size:
         return
     index = (floor.ravel()[samples] >> LUMA_BITS_DROPPED).astype(np.uint32) << 16
     index |= u.ravel()[samples].astype(np.uint32) << 8
     index |= v.ravel()[samples]
-    fields.packed.reshape(-1, 4)[samples] = tables.packed[index].view(np.uint8).reshape(-1, 4)
+    entries = tables.packed[index].view(np.uint8).reshape(-1, 4)
+    fields.packed.reshape(-1, 4)[samples] = entries
+    alpha.ravel()[samples] = entries[:, ALPHA]
 
 
 def make_opaque(
