@@ -6,7 +6,9 @@ of it. Taking the screen's share out of a soft pixel (see ``unmix``) needs the s
 transparent (16 evenly spread per cell; the screen is smooth). Cells with no screen in them
 (behind the subject) take the mean of the nearest cells that have some, at the finest scale that has any.
 
-The plate also keeps each cell's darkest screen: how deep the shadows on the screen go there.
+The plate also keeps each cell's darkest screen: how deep the shadows on the screen go there,
+less DARKEST_MARGIN, since only 16 of the cell's samples were looked at and the others' noise
+reaches a little lower.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 CELLS_ACROSS = 40  # the grid's width in cells, whatever the frame's
+DARKEST_MARGIN = 4  # luma levels: one step of the matte table's luma axis
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class ScreenPlate:
     samples per cell side."""
 
     planes: np.ndarray
-    darkest: np.ndarray  # rows x cols: the lowest luma of the screen in each cell (uint8)
+    darkest: np.ndarray  # rows x cols: the lowest luma of the screen in each cell, less the margin (uint8)
     cell: int
 
     def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -56,7 +59,7 @@ def measure(
         return ScreenPlate(planes, np.zeros((rows, cols), np.uint8), cell)
     luma_where_screen = np.where(grid[0] > 0, grid[1], np.float32(255)).reshape(rows, 4, cols, 4)
     darkest = np.where(known, luma_where_screen.min(axis=(1, 3)), 0)
-    darkest = np.round(_spread(darkest[None] * counts, counts)[0]).astype(np.uint8)
+    darkest = np.clip(np.round(_spread(darkest[None] * counts, counts)[0]) - DARKEST_MARGIN, 0, 255).astype(np.uint8)
     return ScreenPlate(_spread(totals[1:], counts), darkest, cell)
 
 
