@@ -87,12 +87,14 @@ def _unmix_luma(
     if not chroma_samples.size:
         return
     rows, cols = np.divmod(chroma_samples, chroma_width)
-    screen_y = plate.at(rows, cols)[0]
     height, width = y.shape
-    for sub_y, sub_x in SUB_POSITIONS:
-        full_rows, full_cols = rows * 2 + sub_y, cols * 2 + sub_x
-        pixels = full_rows * width + full_cols
-        pixel_alpha = alpha.ravel()[np.minimum(pixels, alpha.size - 1)]
-        keep = (full_rows < height) & (full_cols < width) & _is_partial(pixel_alpha)
-        subject = _unmixed(y.ravel()[pixels[keep]], screen_y[keep], pixel_alpha[keep])
-        out_y.ravel()[pixels[keep]] = np.clip(np.round(subject), 0, 255).astype(np.uint8)
+    # All four luma pixels of every sample at once: (4, n) rows and columns.
+    full_rows = rows * 2 + np.array([[sub_y] for sub_y, _ in SUB_POSITIONS])
+    full_cols = cols * 2 + np.array([[sub_x] for _, sub_x in SUB_POSITIONS])
+    inside = (full_rows < height) & (full_cols < width)
+    pixels = (full_rows * width + full_cols)[inside]
+    screen_y = np.broadcast_to(plate.at(rows, cols)[0], inside.shape)[inside]
+    pixel_alpha = alpha.ravel()[pixels]
+    soft = _is_partial(pixel_alpha)
+    subject = _unmixed(y.ravel()[pixels[soft]], screen_y[soft], pixel_alpha[soft])
+    out_y.ravel()[pixels[soft]] = np.clip(np.round(subject), 0, 255).astype(np.uint8)
