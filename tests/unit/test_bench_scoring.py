@@ -24,3 +24,14 @@ def test_a_perfect_key_scores_zero_error_and_a_blank_one_scores_badly():
     opaque[..., 3] = 255
     bad = quality.score(clip, opaque)
     assert bad["bg alpha"] == 255 and bad["PSNR"] < 20
+
+
+def test_a_partly_covered_pixel_has_its_objects_own_colour():
+    # Objects are laid with the "over" operator: the motion-blurred red box is red at every alpha,
+    # not darkened towards its edge, and the composite is alpha * F + (1 - alpha) * screen.
+    clip = quality.render("probe", (63, 163, 90), 0.0)
+    box = (slice(0, int(0.2 * quality.H)), slice(0, int(0.25 * quality.W)))  # left of the hair strands
+    blurred = clip.alpha[0][box]
+    soft = (blurred > 0.2) & (blurred < 0.8)
+    assert soft.sum() > 100
+    assert np.allclose(clip.foreground[0][box][soft], (220, 60, 50), atol=0.5)
