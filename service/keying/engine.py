@@ -130,7 +130,10 @@ def plan_matte(path: Path, info: VideoInfo, options: KeyOptions) -> tuple[matte.
     samples = _decode_samples(path, info)
     # Every n-th chroma sample: about DETECTION_WIDTH across, with each sample's own noise intact.
     step = max(1, (info.width // 2) // DETECTION_WIDTH)
-    planes = _sparse_planes(samples, step)
+    planes = [
+        (matte.luma_at_chroma_resolution(y, u.shape)[::step, ::step], u[::step, ::step], v[::step, ::step])
+        for y, u, v in samples
+    ]
     if options.key_color:
         key = matte.key_color_from_hex(options.key_color, _matrix(info))
     else:
@@ -143,16 +146,6 @@ def plan_matte(path: Path, info: VideoInfo, options: KeyOptions) -> tuple[matte.
     # they could not (grain is not always independent from sample to sample, so it may remove less
     # noise than it seems to, and the screen must not key any less fully than it did).
     return key, matte.build_tables(key, options, noise, smooth_chroma=noise > matte.SMOOTH_ABOVE_NOISE)
-
-
-def _sparse_planes(
-    samples: list[tuple[np.ndarray, np.ndarray, np.ndarray]], step: int
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Every ``step``-th chroma sample of each frame, with luma at chroma resolution."""
-    return [
-        (matte.luma_at_chroma_resolution(y, u.shape)[::step, ::step], u[::step, ::step], v[::step, ::step])
-        for y, u, v in samples
-    ]
 
 
 def _matrix(info: VideoInfo) -> str:

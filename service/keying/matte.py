@@ -330,9 +330,7 @@ def judge_dark_samples_at(
     samples = np.flatnonzero((y_small < floor) & (alpha != 255))
     if not samples.size:
         return
-    index = (floor.ravel()[samples] >> LUMA_BITS_DROPPED).astype(np.uint32) << 16
-    index |= u.ravel()[samples].astype(np.uint32) << 8
-    index |= v.ravel()[samples]
+    index = _table_index(floor.ravel()[samples], u.ravel()[samples], v.ravel()[samples])
     entries = tables.packed[index].view(np.uint8).reshape(-1, 4)
     fields.packed.reshape(-1, 4)[samples] = entries
     alpha.ravel()[samples] = entries[:, ALPHA]
@@ -380,13 +378,18 @@ def luma_at_chroma_resolution(y: np.ndarray, chroma_shape: tuple[int, int]) -> n
 
 def look_up(tables: MatteTables, y_small: np.ndarray, u: np.ndarray, v: np.ndarray) -> Fields:
     """Alpha, despilled chroma and luma cut for every chroma sample, in one table look-up."""
-    index = (y_small >> LUMA_BITS_DROPPED).astype(np.uint32)
+    packed = np.take(tables.packed, _table_index(y_small, u, v))
+    return Fields(packed.view(np.uint8).reshape(*packed.shape, 4))
+
+
+def _table_index(luma: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Where uint8 (luma, U, V) sit in the packed table: (luma / 4, U, V), row-major."""
+    index = (luma >> LUMA_BITS_DROPPED).astype(np.uint32)
     index <<= 8
     index |= u
     index <<= 8
     index |= v
-    packed = np.take(tables.packed, index)
-    return Fields(packed.view(np.uint8).reshape(*packed.shape, 4))
+    return index
 
 
 def finish_luma(
