@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from service.errors import JobFailed, RetryableFailure
-from service.keying import edges, enclosure, encoders, matte, plate, unmix
+from service.keying import edges, enclosure, encoders, matte, plate, ramps, unmix
 from service.keying.ffmpeg import base_args, ffmpeg_binary, safe_input_args
 from service.keying.options import KeyOptions
 from service.keying.probe import VideoInfo, probe
@@ -176,6 +176,7 @@ def key_frame(
     matte.judge_dark_samples_at(tables, fields, alpha_small, y_small, u, v, screen.darkest_per_sample(u.shape))
     filled = enclosure.fill_enclosed(alpha_small, enclosure.cell_size(u.shape[1]))
     matte.make_opaque(tables, fields, y_small, u, v, filled)
+    ramps.soften_ramps(alpha_small, (y_small, u, v), screen)
     out_u[:], out_v[:] = fields.u, fields.v
     unsettled = None
     if smoother:

@@ -14,7 +14,18 @@ import pytest
 
 from local.samples import make_clip
 from service.errors import BadRequest, JobFailed
-from service.keying import KeyOptions, edges, enclosure, engine, key_video, matte, parse_key_options, plate, probe
+from service.keying import (
+    KeyOptions,
+    edges,
+    enclosure,
+    engine,
+    key_video,
+    matte,
+    parse_key_options,
+    plate,
+    probe,
+    ramps,
+)
 from service.keying.ffmpeg import ffmpeg_binary
 from service.keying.probe import parse_probe_output
 from service.keying.temporal import AlphaSmoother
@@ -286,6 +297,65 @@ def test_a_greenish_patch_on_the_subject_stays_opaque_where_the_same_colour_on_t
     along_before, _ = matte.screen_signal(key, u[40, 40], v[40, 40])
     along_after, across_after = matte.screen_signal(key, out_u[20, 20], out_v[20, 20])
     assert 0.2 * along_before < along_after - across_after < along_before
+
+
+def blend_over(screen, coverage: np.ndarray, colour) -> np.ndarray:
+    """RGB of ``colour`` covering ``screen`` by ``coverage`` (rows x cols), with a little sensor noise."""
+    mix = coverage[..., None] * np.array(colour, float) + (1 - coverage[..., None]) * np.array(screen, float)
+    return np.clip(mix + np.random.default_rng(3).normal(0, 2, mix.shape), 0, 255)
+
+
+@pytest.mark.parametrize("screen", [(63, 163, 90), (35, 70, 175)])
+def test_a_motion_blurred_red_box_keys_as_the_blend_it_is_not_as_solid_olive(screen):
+    key = matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*screen))
+    tables = matte.build_tables(key, KeyOptions())
+    rows, cols = np.mgrid[0:96, 0:192]
+    coverage = np.clip(np.minimum(cols - 40, 150 - cols) / 40, 0, 1) * ((rows >= 20) & (rows < 76))  # 40 px fades
+    y, u, v = rgb_to_yuv(blend_over(screen, coverage, (220, 60, 50)))
+    _, out_u, out_v, alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])
+    fade = (slice(28, 68), slice(40, 80))
+    by_table = matte.look_up(tables, matte.luma_at_chroma_resolution(y, u[::2, ::2].shape), u[::2, ::2], v[::2, ::2])
+    assert (by_table.alpha[14:34, 30:40] == 255).mean() > 0.4, "each pixel alone: much of the fade reads solid"
+    assert np.abs(alpha[fade] / 255 - coverage[fade]).mean() < 0.04
+    # Unmixed, a half-covered pixel carries the box's red, not the olive mix.
+    _, red_u, red_v = (float(p[0, 0]) for p in rgb_to_yuv(np.array([[(220, 60, 50)]], float)))
+    half_way = (slice(14, 34), 30)  # chroma samples
+    assert abs(float(out_v[half_way].mean()) - red_v) < 12 and abs(float(out_u[half_way].mean()) - red_u) < 12
+
+
+@pytest.mark.parametrize(("screen", "rim"), [((63, 163, 90), 0.55), ((35, 70, 175), 0.3)])
+def test_a_rim_shaded_darker_than_the_middle_is_not_taken_for_a_blend_with_the_screen(screen, rim):
+    key = matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*screen))
+    tables = matte.build_tables(key, KeyOptions())
+    rows, cols = np.mgrid[0:96, 0:192]
+    radius = np.hypot(cols - 96.0, rows - 48.0)
+    shade = rim + (1 - rim) * np.clip((40 - radius) / 16, 0, 1)  # a white ball, lit from the front
+    white = blend_over(screen, np.clip(40.5 - radius, 0, 1), (230, 230, 230))
+    inside = np.clip(40.5 - radius, 0, 1)[..., None]
+    rgb = white * (1 - inside) + white * inside * shade[..., None]
+    y, u, v = rgb_to_yuv(rgb)
+    alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])[3]
+    assert alpha[radius < 37].min() > 0.9 * 255, "its colour rises towards the middle, but not from the screen's"
+
+
+def test_a_flat_band_between_the_screen_and_the_subject_ends_the_ramp():
+    screen, subject = np.array([130.0, 90.0, 80.0]), np.array([20.0, 128.0, 128.0])  # green screen, black (Y, U, V)
+    shares = {
+        "fade": [0.1, 0.25, 0.4, 0.55, 0.7, 0.85],  # a blend fading in: its alpha is its share
+        "band": [0.1, 0.4, 0.4, 0.4, 0.4, 0.4],  # a dark green trim on black cloth: solid
+    }
+    planes = np.empty((3, 2 * 6, 40))
+    alpha = np.zeros((2 * 6, 40), np.uint8)
+    for index, ramp in enumerate(shares.values()):
+        profile = [0.0] * 10 + ramp + [1.0] * (40 - 10 - len(ramp))
+        planes[:, 6 * index : 6 * index + 6] = (screen[:, None] + np.outer(subject - screen, profile))[:, None, :]
+        alpha[6 * index : 6 * index + 6, 10:] = [128] + [255] * 29  # the table: one soft sample, then solid
+    planes = np.round(planes).astype(np.uint8)
+    screen_plate = plate.measure(*planes, alpha, fallback=tuple(screen))
+    ramps.soften_ramps(alpha, tuple(planes), screen_plate)
+    fade, band = alpha[2, 10:16] / 255, alpha[8, 10:16] / 255
+    assert np.allclose(fade, np.minimum(shares["fade"], [128 / 255, 1, 1, 1, 1, 1]), atol=0.03)
+    assert (band[1:] == 1).all(), "a flat run is not a rise"
 
 
 def test_soft_matte_is_steady_from_frame_to_frame_and_motion_passes_at_once():
