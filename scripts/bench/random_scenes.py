@@ -1,0 +1,102 @@
+"""Keying quality on scenes the bench's own clips do not have: random screens, colours, blur and glass.
+
+The quality bench keys ten fixed clips; this draws new ones from a seeded generator, rendered the
+same way (exact ground truth, H.264 4:2:0) with everything else random:
+
+- a green (hue 90-150 degrees) or blue (200-235) screen, saturation 0.5-0.95, brightness 0.5-0.85;
+- spill 0-1 and sensor noise of 1-4 levels;
+- shirt, patch, prop, hair and blurred-box colours of any hue, as long as they carry less than 30 %
+  of the screen's chroma in the screen's direction (more is the screen's own colour, which no keyer
+  can tell from the screen); a skin tone for the face;
+- near-neutral glass 20-80 % opaque; motion blur of 10-70 px in any direction.
+
+Our engine only, no parameters. The summary line is what the README quotes.
+
+Run: make bench-random   (options: --scenes N --seed S)
+"""
+
+from __future__ import annotations
+
+import argparse
+import colorsys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from scripts.bench import quality
+from scripts.bench.quality import HEADER, Scene
+from service.errors import JobFailed
+
+FRAMES = 12
+SKIN = [(205, 150, 120), (120, 80, 60), (235, 200, 170), (90, 60, 45)]
+MOST_SCREEN_CHROMA = 0.3  # of the screen's own, along its direction
+
+
+def _chroma(rgb) -> np.ndarray:
+    """BT.709 (Pb, Pr) of an RGB colour."""
+    r, g, b = (channel / 255 for channel in rgb)
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return np.array([(b - y) / 1.8556, (r - y) / 1.5748])
+
+
+def draw_scene(rng: np.random.Generator, index: int) -> Scene:
+    blue = rng.random() < 0.4
+    hue = rng.uniform(200, 235) if blue else rng.uniform(90, 150)
+    rgb = colorsys.hsv_to_rgb(hue / 360, rng.uniform(0.5, 0.95), rng.uniform(0.5, 0.85))
+    screen = tuple(round(255 * channel) for channel in rgb)
+    screen_chroma = _chroma(screen)
+
+    def subject_colour() -> tuple[float, float, float]:
+        while True:
+            colour = tuple(float(c) for c in rng.uniform(10, 240, 3))
+            if _chroma(colour) @ screen_chroma < MOST_SCREEN_CHROMA * (screen_chroma @ screen_chroma):
+                return colour
+
+    grey = rng.uniform(120, 240)
+    spill, noise = float(rng.uniform(0, 1)), float(rng.uniform(1, 4))
+    return Scene(
+        name=f"{index:2} {'blue' if blue else 'green'} #{''.join(f'{c:02x}' for c in screen)} spill {spill:.1f}",
+        screen_rgb=screen,
+        spill=spill,
+        noise=noise,
+        shirt=subject_colour(),
+        patch=subject_colour(),
+        face=SKIN[rng.integers(len(SKIN))],
+        prop=subject_colour(),
+        hair=subject_colour(),
+        glass=tuple(float(c) for c in grey + rng.uniform(-15, 15, 3)),
+        glass_opacity=float(rng.uniform(0.2, 0.8)),
+        blurred=subject_colour(),
+        blur_px=float(rng.uniform(10, 70)),
+        blur_angle_deg=float(rng.uniform(0, 180)),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenes", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=1)
+    arguments = parser.parse_args()
+    rng = np.random.default_rng(arguments.seed)
+    print(f"{quality.W}x{quality.H}, {FRAMES} frames per scene, seed {arguments.seed}; ours, no parameters\n")
+    print(f"{HEADER}\n{'-' * len(HEADER)}")
+    scores, refused = [], 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for index in range(arguments.scenes):
+            clip = quality.render(draw_scene(rng, index), frames=FRAMES)
+            try:
+                scores.extend(quality.run_clip(Path(tmp), clip, quality.ours_only).values())
+            except JobFailed as failure:
+                refused += 1
+                print(f"{clip.name:32} not keyed: {failure}")
+    mae, psnr = (np.array([score[name] for score in scores]) for name in ("alpha MAE", "PSNR"))
+    print(
+        f"\n{len(scores)} scenes keyed, {refused} refused: alpha MAE mean {mae.mean():.2f} (worst {mae.max():.2f}, "
+        f"{(mae <= 2).sum()} of {mae.size} at most 2); PSNR mean {psnr.mean():.1f} dB "
+        f"(worst {psnr.min():.1f}, {(psnr >= 34).sum()} of {psnr.size} at least 34)"
+    )
+
+
+if __name__ == "__main__":
+    main()
