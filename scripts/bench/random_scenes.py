@@ -3,7 +3,7 @@
 The quality bench keys ten fixed clips; this draws new ones from a seeded generator, rendered the
 same way (exact ground truth, H.264 4:2:0) with everything else random:
 
-- a green (hue 90-150 degrees) or blue (200-235) screen, saturation 0.5-0.95, brightness 0.5-0.85;
+- a green (hue 90-150 degrees) or blue (200-245) screen, saturation 0.5-0.95, brightness 0.5-0.85;
 - spill 0-1 and sensor noise of 1-4 levels;
 - shirt, patch, prop, hair and blurred-box colours of any hue, as long as they carry less than 30 %
   of the screen's chroma in the screen's direction (more is the screen's own colour, which no keyer
@@ -43,7 +43,7 @@ def _chroma(rgb) -> np.ndarray:
 
 def draw_scene(rng: np.random.Generator, index: int) -> Scene:
     blue = rng.random() < 0.4
-    hue = rng.uniform(200, 235) if blue else rng.uniform(90, 150)
+    hue = rng.uniform(200, 245) if blue else rng.uniform(90, 150)
     rgb = colorsys.hsv_to_rgb(hue / 360, rng.uniform(0.5, 0.95), rng.uniform(0.5, 0.85))
     screen = tuple(round(255 * channel) for channel in rgb)
     screen_chroma = _chroma(screen)

@@ -29,6 +29,7 @@ from service.keying.options import KeyOptions
 LUMA_BITS_DROPPED = 2
 LUMA_LEVELS = 256 >> LUMA_BITS_DROPPED
 MIN_KEY_CHROMA = 12.0  # below this the footage has no coloured screen to key
+BLUE_CONE = 0.5  # V up to this share of U still counts as a blue screen's (about 27 degrees of hue)
 NOISE_SIGMAS = 6.0
 MIN_SCREEN_CLIP = 0.6  # however noisy, beta this far below the screen is not keyed away
 MIN_RAMP = 0.2
@@ -92,15 +93,17 @@ def detect_key_color(y_planes: list[np.ndarray], u_planes: list[np.ndarray], v_p
     """Find the screen: the most common strongly green or blue chroma in the sampled frames.
 
     Takes chroma-resolution planes (luma already downsampled to match). Skin, wood and other
-    warm colours have V above neutral, so only V below neutral is considered; the peak of the
-    remaining 2-D chroma histogram, weighted towards saturated colours, is the screen.
+    warm colours have V above neutral, so only V below neutral is considered, and blues leaning
+    towards violet (a saturated blue with a little more red than green: V near neutral, U far
+    above it; magenta and purple have V as high as U); the peak of the remaining 2-D chroma
+    histogram, weighted towards saturated colours, is the screen.
     """
     y = np.concatenate([p.ravel() for p in y_planes]).astype(np.float32)
     u = np.concatenate([p.ravel() for p in u_planes]).astype(np.float32)
     v = np.concatenate([p.ravel() for p in v_planes]).astype(np.float32)
     cu, cv = u - 128.0, v - 128.0
     magnitude = np.hypot(cu, cv)
-    candidate = (magnitude > MIN_KEY_CHROMA) & (cv < -4.0)
+    candidate = (magnitude > MIN_KEY_CHROMA) & ((cv < -4.0) | (cv < BLUE_CONE * cu))
     if candidate.sum() < max(16, 0.02 * y.size):
         raise ValueError("no green or blue screen found in the footage; pass keyColor to set it")
     histogram, u_edges, v_edges = np.histogram2d(

@@ -55,6 +55,8 @@ def frame_of(rgb_colors: list[tuple[int, int, int]], size: int = 32) -> np.ndarr
         ((110, 190, 80), False),
         ((42, 85, 184), True),
         ((30, 60, 150), True),
+        ((38, 22, 217), True),  # saturated blue leaning towards violet: V is about neutral
+        ((90, 65, 217), True),
     ],
 )
 def test_key_colour_is_detected_for_green_and_blue_screens_of_any_shade(screen, is_blue):
@@ -67,7 +69,7 @@ def test_key_colour_is_detected_for_green_and_blue_screens_of_any_shade(screen, 
 
 
 def test_no_screen_in_the_footage_is_reported():
-    rgb = frame_of([(200, 150, 120), (90, 90, 90)])
+    rgb = frame_of([(200, 150, 120), (90, 90, 90), (190, 50, 200)])  # skin, grey and a purple that is no screen
     with pytest.raises(ValueError, match="no green or blue screen"):
         matte.detect_key_color(*[[p] for p in rgb_to_yuv(rgb)])
 
