@@ -9,15 +9,16 @@ to its own colour within a sample or two (anti-aliasing, chroma subsampling) and
 drifts with the light: a shaded rim is darker, not a blend of the screen and the middle.
 
 So, walking rows and columns both ways from each place where the matte turns opaque after a
-partly transparent sample, back to the last screen sample (alpha 0) within REACH: the walk is a
-ramp while its distance from the screen rises by more than RISE_BY levels over every RISE_OVER
-samples. Where it stops rising is the subject's colour. The ramp is a mix when
+partly transparent sample, back to the last screen sample (alpha 0) within ``reach``: the walk
+is a ramp while its distance from the screen keeps rising (see RISE_BY). Where it stops rising
+is the subject's colour. The ramp is a mix when
 - every sample below MIX_BELOW of the way lies within OFF_LINE of the screen-to-subject line;
-- at least MIN_LOW_SAMPLES of them, and a third, are in the lower half: a linear fade has as
-  many below half way as above, a rim that jumps most of the way at once has one or none.
+- from the screen to the subject no step between neighbours is more than MAX_STEP of the way: a
+  fade is gradual, while a solid edge, a shaded rim and a narrow trim before a darker subject
+  (dark green on black cloth, say) each jump;
+- at least MIN_LOW_SAMPLES of its samples are below half way.
 Each of its samples below MIX_BELOW then gets its share as alpha, if that is lower than the
-table's. Nothing is made more opaque, and a flat band (a dark green trim on black cloth, say)
-ends the ramp instead of being taken for part of it.
+table's. Nothing is made more opaque.
 
 The walks start only where the matte turns opaque after a soft sample, so the cost follows the
 soft part of the subject's outline, not the frame's area.
@@ -29,15 +30,25 @@ import numpy as np
 
 from service.keying.plate import ScreenPlate
 
-REACH = 24  # chroma samples looked at each way from where the matte turns opaque
-RISE_OVER = 2  # samples
-# Levels: a rise must beat the noise. ``y_small`` is a 2x2 mean and sensor noise of 2-3 levels
-# makes distances wander by about 2; noisier footage stops ramps early (the table's alpha stays).
+# Chroma samples looked at each way from where the matte turns opaque: a fifteenth of the width,
+# within these bounds (blur up to about an eighth of the frame's width is measured).
+MIN_REACH, MAX_REACH = 24, 64
+# The distance from the screen must rise by RISE_BY levels over every RISE_OVER samples. Sensor
+# noise of 2-3 levels makes distances wander by about 2 (``y_small`` is a 2x2 mean); over six
+# samples a fade as slow as a 120 px blur at 1080p still rises by far more. A band that does not
+# rise over RISE_OVER samples ends the ramp; noisier footage ends ramps early (the table's alpha stays).
+RISE_OVER = 6
 RISE_BY = 4.0
+MAX_STEP = 0.35  # of the way from screen to subject, between neighbouring samples: a fade is gradual
 MIX_BELOW = 0.92  # nearer the top than this, a sample keeps the table's alpha
 MIN_LOW_SAMPLES = 2
 MIN_CONTRAST = 20.0  # levels between screen and subject: below it the rise is too short to measure
 OFF_LINE = 0.12  # of the subject's distance from the screen, plus RISE_BY for the noise
+
+
+def reach(chroma_width: int) -> int:
+    """How far the walks look, in chroma samples, in a frame ``chroma_width`` samples wide."""
+    return int(np.clip(chroma_width // 15, MIN_REACH, MAX_REACH))
 
 
 def soften_ramps(alpha: np.ndarray, planes: tuple[np.ndarray, np.ndarray, np.ndarray], plate: ScreenPlate) -> None:
@@ -48,19 +59,20 @@ def soften_ramps(alpha: np.ndarray, planes: tuple[np.ndarray, np.ndarray, np.nda
     starts, steps, behind, ahead = _walk_starts(alpha)
     if not starts.size:
         return
-    span = np.arange(-REACH, REACH + 1)
-    inside = (span >= -np.minimum(behind, REACH)[:, None]) & (span <= np.minimum(ahead, REACH)[:, None])
+    far = reach(alpha.shape[1])
+    span = np.arange(-far, far + 1)
+    inside = (span >= -np.minimum(behind, far)[:, None]) & (span <= np.minimum(ahead, far)[:, None])
     windows = starts[:, None] + steps[:, None] * np.where(inside, span, 0)
     flat_alpha = np.reshape(alpha, -1, copy=False)  # a view: the result is written through it
-    screen = (flat_alpha[windows[:, :REACH]] == 0) & inside[:, :REACH]
+    screen = (flat_alpha[windows[:, :far]] == 0) & inside[:, :far]
     reaches_screen = np.flatnonzero(screen.any(axis=1))
     if not reaches_screen.size:
         return
     windows, screen, inside = windows[reaches_screen], screen[reaches_screen], inside[reaches_screen]
-    last_screen = (REACH - 1) - np.argmax(screen[:, ::-1], axis=1)
+    last_screen = (far - 1) - np.argmax(screen[:, ::-1], axis=1)
     colours = _colours_less_screen(planes, plate, windows, last_screen, alpha.shape[1])
     colours[:, ~inside] = 0
-    mixed, share = _mixes(colours, last_screen)
+    mixed, share = _mixes(colours, last_screen, start=far)
     hit = np.nonzero(mixed)
     np.minimum.at(flat_alpha, windows[hit], np.round(share[hit] * 255).astype(np.uint8))
 
@@ -103,23 +115,27 @@ def _colours_less_screen(
     return colour
 
 
-def _mixes(colours: np.ndarray, last_screen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which window samples are mixes (module docstring), and each sample's share of the subject."""
+def _mixes(colours: np.ndarray, last_screen: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which window samples are mixes (module docstring), and each sample's share of the subject.
+
+    ``start`` is where in each window the walk started (the first opaque sample)."""
     distance = np.sqrt((colours * colours).sum(axis=0))
-    after_screen = np.arange(distance.shape[1]) > last_screen[:, None]
+    index = np.arange(distance.shape[1])
+    after_screen = index > last_screen[:, None]
     rising = np.zeros_like(after_screen)
     rising[:, :-RISE_OVER] = distance[:, RISE_OVER:] > distance[:, :-RISE_OVER] + RISE_BY
     ramp = np.logical_and.accumulate(rising | ~after_screen, axis=1) & after_screen
     top_end = last_screen + 1 + ramp.sum(axis=1) + RISE_OVER
-    top_at = np.where(after_screen & (np.arange(distance.shape[1]) < top_end[:, None]), distance, 0).argmax(axis=1)
+    top_at = np.where(after_screen & (index < top_end[:, None]), distance, 0).argmax(axis=1)
     windows = np.arange(top_at.size)
     subject, top = colours[:, windows, top_at], distance[windows, top_at]  # the subject's colour, less the screen's
     share = np.einsum("cws,cw->ws", colours, subject) / np.maximum(top * top, 1)[:, None]
     off_line = np.sqrt(np.maximum(distance * distance - (share * top[:, None]) ** 2, 0))
     mixing = ramp & (share < MIX_BELOW)
     straight = ~(mixing & (off_line > OFF_LINE * top[:, None] + RISE_BY)).any(axis=1)
+    to_top = after_screen & (index <= top_at[:, None])
+    steps = np.diff(np.clip(share, 0, 1), axis=1, prepend=0.0)
+    gradual = np.where(to_top, steps, 0).max(axis=1) <= MAX_STEP
     low = (mixing & (share < 0.5)).sum(axis=1)
-    is_mix = (
-        (top_end > REACH) & (top > MIN_CONTRAST) & straight & (low >= MIN_LOW_SAMPLES) & (3 * low >= mixing.sum(axis=1))
-    )
+    is_mix = (top_end > start) & (top > MIN_CONTRAST) & straight & gradual & (low >= MIN_LOW_SAMPLES)
     return mixing & is_mix[:, None], np.clip(share, 0, 1)
