@@ -341,11 +341,11 @@ def test_a_rim_shaded_darker_than_the_middle_is_not_taken_for_a_blend_with_the_s
     assert alpha[radius < 37].min() > 0.9 * 255, "its colour rises towards the middle, but not from the screen's"
 
 
-def test_a_flat_band_between_the_screen_and_the_subject_ends_the_ramp():
+def test_a_trim_between_the_screen_and_a_darker_subject_is_not_taken_for_a_fade():
     screen, subject = np.array([130.0, 90.0, 80.0]), np.array([20.0, 128.0, 128.0])  # green screen, black (Y, U, V)
     shares = {
         "fade": [0.1, 0.25, 0.4, 0.55, 0.7, 0.85],  # a blend fading in: its alpha is its share
-        "band": [0.1, 0.4, 0.4, 0.4, 0.4, 0.4],  # a dark green trim on black cloth: solid
+        "band": [0.1, 0.4, 0.4, 0.4, 0.4, 0.4],  # a dark green trim on black cloth: solid, then a jump
     }
     planes = np.empty((3, 2 * 6, 40))
     alpha = np.zeros((2 * 6, 40), np.uint8)
@@ -358,7 +358,7 @@ def test_a_flat_band_between_the_screen_and_the_subject_ends_the_ramp():
     ramps.soften_ramps(alpha, tuple(planes), screen_plate)
     fade, band = alpha[2, 10:16] / 255, alpha[8, 10:16] / 255
     assert np.allclose(fade, np.minimum(shares["fade"], [128 / 255, 1, 1, 1, 1, 1]), atol=0.03)
-    assert (band[1:] == 1).all(), "a flat run is not a rise"
+    assert (band[1:] == 1).all(), "a fade is gradual; the trim jumps from 0.4 of the way to black"
 
 
 def test_soft_matte_is_steady_from_frame_to_frame_and_motion_passes_at_once():
