@@ -28,6 +28,7 @@ import numpy as np
 from scripts.bench import quality
 from scripts.bench.quality import HEADER, Scene
 from service.errors import JobFailed
+from service.keying import matte
 
 FRAMES = 12
 SKIN = [(205, 150, 120), (120, 80, 60), (235, 200, 170), (90, 60, 45)]
@@ -35,10 +36,8 @@ MOST_SCREEN_CHROMA = 0.3  # of the screen's own, along its direction
 
 
 def _chroma(rgb) -> np.ndarray:
-    """BT.709 (Pb, Pr) of an RGB colour."""
-    r, g, b = (channel / 255 for channel in rgb)
-    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return np.array([(b - y) / 1.8556, (r - y) / 1.5748])
+    """BT.709 chroma (U, V less neutral) of an RGB colour, as the engine reads a key colour."""
+    return matte.key_color_from_hex("#" + "".join(f"{round(channel):02x}" for channel in rgb)).chroma
 
 
 def draw_scene(rng: np.random.Generator, index: int) -> Scene:
@@ -80,7 +79,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     arguments = parser.parse_args()
     rng = np.random.default_rng(arguments.seed)
-    print(f"{quality.W}x{quality.H}, {FRAMES} frames per scene, seed {arguments.seed}; ours, no parameters\n")
+    print(f"{quality.W}x{quality.H}, {FRAMES} frames per scene, seed {arguments.seed}\n")
     print(f"{HEADER}\n{'-' * len(HEADER)}")
     scores: dict[str, list[dict[str, float]]] = {}
     refused = 0
