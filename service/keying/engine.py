@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from service.errors import JobFailed, RetryableFailure
-from service.keying import edges, enclosure, encoders, matte, plate, ramps, unmix
-from service.keying.ffmpeg import base_args, ffmpeg_binary, safe_input_args
+from service.keying import edges, enclosure, encoders, matte, pipes, plate, ramps, unmix
+from service.keying.ffmpeg import base_args, ffmpeg_binary, safe_input_args, streaming_env
 from service.keying.options import KeyOptions
 from service.keying.probe import VideoInfo, probe
 from service.keying.temporal import AlphaSmoother
@@ -197,15 +197,16 @@ def _decoder(path: Path, info: VideoInfo) -> subprocess.Popen:
             "-map", info.stream_map, *deinterlace, "-fps_mode", "passthrough",
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
         ],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=streaming_env(),
     )  # fmt: skip
     _lower_priority(decoder.pid)  # decoding is cheap and runs ahead; the encoder goes first
+    pipes.widen(decoder.stdout)
     return decoder
 
 
 def _encoder(source: Path, output: Path, info: VideoInfo, output_format: str) -> subprocess.Popen:
     audio = ["-map", "1:a:0", *encoders.audio_codec_args(output_format)] if info.has_audio else []
-    return subprocess.Popen(
+    encoder = subprocess.Popen(
         [
             *base_args(ffmpeg_binary()), "-y",
             "-f", "rawvideo", "-pix_fmt", "yuva420p", "-s", f"{info.width}x{info.height}",
@@ -216,57 +217,29 @@ def _encoder(source: Path, output: Path, info: VideoInfo, output_format: str) ->
             *audio, *encoders.container_args(output_format),
             f"file:{output.resolve()}",
         ],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=streaming_env(),
     )  # fmt: skip
+    pipes.widen(encoder.stdin)
+    return encoder
 
 
-class BufferPool:
-    """Frame buffers handed back after use: a fresh 3-5 MB buffer per frame costs the kernel
-    thousands of page faults, about a tenth of the whole pipeline's time at 1080p."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._free: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
-
-    def take(self) -> np.ndarray:
-        try:
-            return self._free.get_nowait()
-        except queue.Empty:
-            return np.empty(self.size, dtype=np.uint8)
-
-    def give(self, buffer: np.ndarray) -> None:
-        self._free.put(buffer)
-
-
-def _read_frames(stream, layout: FrameLayout, frames: queue.Queue, pool: BufferPool) -> None:
-    try:
-        while True:
-            buffer = pool.take()
-            view, filled = memoryview(buffer), 0
-            while filled < layout.frame_bytes:
-                count = stream.readinto(view[filled:])
-                if not count:
-                    break
-                filled += count
-            if filled < layout.frame_bytes:
-                break
-            frames.put(buffer)
-    finally:
-        frames.put(None)
-
-
-def _write_frames(stream, keyed: queue.Queue, errors: list[BaseException], pool: BufferPool) -> None:
+def _write_frames(stream, keyed: queue.Queue, errors: list[BaseException], pool: pipes.BufferPool) -> None:
+    lender = pipes.PageLender(stream)
     try:
         while (frame := keyed.get()) is not None:
-            stream.write(frame.data)
-            pool.give(frame)
-    except (BrokenPipeError, OSError) as exc:
+            for done in lender.write(frame):
+                pool.give(done)
+    except OSError as exc:
         errors.append(exc)
         while keyed.get() is not None:  # drain so the producer never blocks
             pass
     finally:
         with contextlib.suppress(OSError):
             stream.close()
+        # Pages still in the pipe belong to these: the pool keeps them, unwritten now that the
+        # keying is over, until the pipeline (and the encoder reading them) has finished.
+        for lent in lender.still_lent():
+            pool.give(lent)
 
 
 def key_video(
@@ -307,10 +280,12 @@ class _Decoding:
     def __init__(self, source: Path, info: VideoInfo, layout: FrameLayout) -> None:
         self.process = _decoder(source, info)
         self.frames: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
-        self.buffers = BufferPool(layout.frame_bytes)
+        self.buffers = pipes.BufferPool(layout.frame_bytes)
         self.log = _drain_in_background(self.process.stderr)
         self.reader = threading.Thread(
-            target=_read_frames, args=(self.process.stdout, layout, self.frames, self.buffers), daemon=True
+            target=pipes.read_frames,
+            args=(self.process.stdout, layout.frame_bytes, self.frames, self.buffers),
+            daemon=True,
         )
         self.reader.start()
 
@@ -326,7 +301,7 @@ class _Decoding:
 def _run_pipeline(decoding: _Decoding, encoder, tables, layout, info, on_progress, should_stop) -> int:
     keyed: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
     write_errors: list[BaseException] = []
-    outputs = BufferPool(layout.frame_bytes + layout.luma_bytes)
+    outputs = pipes.BufferPool(layout.frame_bytes + layout.luma_bytes)
     writer = threading.Thread(target=_write_frames, args=(encoder.stdin, keyed, write_errors, outputs), daemon=True)
     encoder_log = _drain_in_background(encoder.stderr)
     writer.start()

@@ -1,0 +1,91 @@
+"""Raw frames through pipes: lent pages reach the reader intact, whatever the writer does next."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from local.samples import make_clip
+from service.keying import engine, pipes
+from service.keying.ffmpeg import MALLOC_TUNABLES, streaming_env
+
+SCRIBBLE = 0xEE
+
+
+def _read_all(fd: int, into: bytearray) -> None:
+    time.sleep(0.2)  # let the writer run ahead, so lent pages wait in the pipe while it goes on
+    with os.fdopen(fd, "rb") as stream:
+        into.extend(stream.read())
+
+
+def _send_scribbling(frames: list[np.ndarray]) -> tuple[bytes, int]:
+    """Write ``frames`` through a widened pipe, overwriting every buffer the lender hands back
+    (as the pool's next user does). Returns what the reader got and how many came back early."""
+    read_end, write_end = os.pipe()
+    received = bytearray()
+    reader = threading.Thread(target=_read_all, args=(read_end, received))
+    reader.start()
+    handed_back = 0
+    with os.fdopen(write_end, "wb") as stream:
+        pipes.widen(stream)
+        lender = pipes.PageLender(stream)
+        for frame in frames:
+            for done in lender.write(frame):
+                done[:] = SCRIBBLE
+                handed_back += 1
+    reader.join(timeout=10)
+    return bytes(received), handed_back
+
+
+@pytest.mark.parametrize("frame_bytes", [5_184_000, 1_500_001, 10_000])  # 1080p, about a pipe, tiny
+def test_lent_frames_arrive_intact_although_returned_buffers_are_overwritten(frame_bytes: int) -> None:
+    rng = np.random.default_rng(frame_bytes)
+    frames = [rng.integers(0, 255, frame_bytes, dtype=np.uint8) for _ in range(200 if frame_bytes < 50_000 else 6)]
+    expected = b"".join(frame.tobytes() for frame in frames)
+
+    received, handed_back = _send_scribbling(frames)
+
+    assert received == expected
+    assert handed_back > 0  # buffers do come back for reuse before the end
+
+
+def test_a_stream_that_is_not_a_pipe_is_written_by_copying(tmp_path: Path) -> None:
+    frames = [np.full(4096 * 3 + 5, value, np.uint8) for value in (1, 2, 3)]
+    with (tmp_path / "frames.raw").open("wb") as stream:
+        lender = pipes.PageLender(stream)
+        returned = [lender.write(frame) for frame in frames]
+    assert (tmp_path / "frames.raw").read_bytes() == b"".join(frame.tobytes() for frame in frames)
+    assert [len(batch) for batch in returned] == [1, 1, 1]  # a copy frees each buffer at once
+
+
+def test_pipes_are_widened_as_far_as_the_system_allows() -> None:
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as reader, os.fdopen(write_end, "wb") as writer:
+        pipes.widen(writer)
+        allowed = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        assert fcntl.fcntl(reader.fileno(), fcntl.F_GETPIPE_SZ) == min(pipes.PIPE_BYTES, allowed)
+
+
+def test_the_streaming_ffmpeg_processes_get_the_malloc_tunables(monkeypatch, tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "in.mp4", width=64, height=48, seconds=0.4, audio=False)
+    tunables: dict[str, str] = {}
+    real_popen = subprocess.Popen
+
+    def recording_popen(args, **kwargs):
+        role = "encoder" if "pipe:0" in args else "sampler" if "-skip_frame" in args else "decoder"
+        tunables[role] = (kwargs.get("env") or {}).get("GLIBC_TUNABLES", "")
+        return real_popen(args, **kwargs)
+
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")
+    monkeypatch.setattr(engine.subprocess, "Popen", recording_popen)
+    engine.key_video(clip, tmp_path / "out.webm")
+
+    expected = f"{MALLOC_TUNABLES}:glibc.malloc.arena_max=2"  # the caller's own setting comes last and wins
+    assert tunables["decoder"] == tunables["encoder"] == expected == streaming_env()["GLIBC_TUNABLES"]
