@@ -8,15 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
+from service.keying.encoders import video_codec_args
 from service.keying.ffmpeg import ffmpeg_binary
 
 FF = ffmpeg_binary()
 BT709 = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"]
-# The encoder settings our engine uses for WebM, so baselines and the floor are compared fairly.
-VP9_REALTIME = [
-    "-c:v", "libvpx-vp9", "-pix_fmt", "yuva420p", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1",
-    "-tile-columns", "2", "-threads", "2", "-crf", "30", "-b:v", "0", "-auto-alt-ref", "0", "-lag-in-frames", "0",
-]  # fmt: skip
+# The encoder settings our engine uses for WebM (its own function), so baselines and the floor are
+# compared fairly; the thread count is the caller's choice.
+VP9_REALTIME = video_codec_args("webm", threads=2)
 
 
 def run_ffmpeg(*args: str) -> None:
