@@ -420,8 +420,9 @@ def finish_luma(
         cut[edge_blocks] = np.where(at_edges == 255, 0, at_edges)
     if unsettled is not None and unsettled.size:
         cut.ravel()[unsettled] = 0
-    fill = (cut == 255).view(np.uint8) * np.uint8(tables.screen_luma)
+    # out = max(y, cut) - cut, plus the fill on transparent samples (cut 255), in one subtraction:
+    # there max(y, 255) - (255 - fill) is the fill (uint8 arithmetic wraps, exactly).
     cut_full = repeat_2x2(cut, y.shape)
     np.maximum(y, cut_full, out=out)
-    out -= cut_full
-    out += repeat_2x2(fill, y.shape, out=cut_full)
+    cut -= (cut == 255).view(np.uint8) * np.uint8(tables.screen_luma)
+    out -= repeat_2x2(cut, y.shape, out=cut_full)
