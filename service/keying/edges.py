@@ -18,6 +18,7 @@ import numpy as np
 # is damped, so sensor noise on flat luma does not turn into alpha noise.
 GUIDE_EPSILON = 4.0
 _OFFSETS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]  # a 3x3 window, row by row
+_OFFSET_ROWS, _OFFSET_COLS = (np.array(axis) for axis in zip(*_OFFSETS, strict=True))
 SUB_POSITIONS = [(0, 0), (0, 1), (1, 0), (1, 1)]  # the four luma samples of a chroma sample
 
 
@@ -51,28 +52,38 @@ def repeat_2x2(plane: np.ndarray, shape: tuple[int, int], out: np.ndarray | None
     return out
 
 
-def _window_extremes(padded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Min and max over each 3x3 window of an edge-padded uint8 array."""
-    rows_max = np.maximum(np.maximum(padded[:-2], padded[1:-1]), padded[2:])
-    rows_min = np.minimum(np.minimum(padded[:-2], padded[1:-1]), padded[2:])
-    high = np.maximum(np.maximum(rows_max[:, :-2], rows_max[:, 1:-1]), rows_max[:, 2:])
-    low = np.minimum(np.minimum(rows_min[:, :-2], rows_min[:, 1:-1]), rows_min[:, 2:])
-    return low, high
-
-
 def edge_blocks(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and columns of the chroma samples whose 3x3 alpha window is not uniform."""
-    low, high = _window_extremes(np.pad(alpha, 1, mode="edge"))
-    # flatnonzero + divmod: over ten times faster than np.nonzero on a 2-D mask.
-    return np.divmod(np.flatnonzero(low != high), alpha.shape[1])
+    """Rows and columns of the chroma samples whose 3x3 alpha window is not uniform.
 
-
-def _windows(padded: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """The 3x3 window around each (row, col) of an edge-padded plane, as a (9, n) float32 array."""
+    The window's min and max are taken over the edge-padded plane read as one flat line, where
+    every shifted view is contiguous (2-D views of a padded plane are not, and cost three times
+    as much); the two padding columns of each row then hold windows that wrap from one row to
+    the next, and are dropped.
+    """
+    padded = np.pad(alpha, 1, mode="edge")
     stride = padded.shape[1]
-    centres = (rows + 1) * stride + (cols + 1)
-    steps = np.array([dy * stride + dx for dy, dx in _OFFSETS])
-    return padded.ravel()[centres[None, :] + steps[:, None]].astype(np.float32)
+    flat = padded.ravel()
+    above, level, below = flat[: -2 * stride], flat[stride:-stride], flat[2 * stride :]
+    rows_max = np.maximum(np.maximum(above, level), below)
+    rows_min = np.minimum(np.minimum(above, level), below)
+    high = np.maximum(np.maximum(rows_max[:-2], rows_max[1:-1]), rows_max[2:])
+    low = np.minimum(np.minimum(rows_min[:-2], rows_min[1:-1]), rows_min[2:])
+    # Entry r * stride + c is the window centred on (r, c) of ``alpha``; c >= width wraps.
+    # flatnonzero + divmod: over ten times faster than np.nonzero on a 2-D mask.
+    rows, cols = np.divmod(np.flatnonzero(low != high), stride)
+    inside = cols < alpha.shape[1]
+    return rows[inside], cols[inside]
+
+
+def _windows(plane: np.ndarray, at: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The 3x3 window around each (row, col) of ``plane``, edges repeated, as a (9, n) float32
+    array (indices clipped rather than the plane padded: a padded copy costs more than the few
+    thousand windows)."""
+    rows, cols = at
+    height, width = plane.shape
+    window_rows = np.clip(rows[None, :] + _OFFSET_ROWS[:, None], 0, height - 1)
+    window_cols = np.clip(cols[None, :] + _OFFSET_COLS[:, None], 0, width - 1)
+    return plane[window_rows, window_cols].astype(np.float32)
 
 
 def upsample_alpha(
@@ -93,8 +104,7 @@ def upsample_alpha(
     in_place = out is not None and out.shape == (ch * 2, cw * 2)
     full = repeat_2x2(alpha, (ch * 2, cw * 2), out=out if in_place else None)
     if rows.size:
-        padded = np.pad(alpha, 1, mode="edge")
-        _refine_edges(full, padded, np.pad(luma_small, 1, mode="edge"), luma, rows, cols)
+        _refine_edges(full, alpha, luma_small, luma, rows, cols)
     if out is None or in_place:
         return full[:height, :width]
     out[:] = full[:height, :width]
@@ -103,14 +113,14 @@ def upsample_alpha(
 
 def _refine_edges(
     full: np.ndarray,
-    alpha_padded: np.ndarray,
-    luma_small_padded: np.ndarray,
+    alpha: np.ndarray,
+    luma_small: np.ndarray,
     luma: np.ndarray,
     rows: np.ndarray,
     cols: np.ndarray,
 ) -> None:
-    window_alpha = _windows(alpha_padded, rows, cols)
-    window_luma = _windows(luma_small_padded, rows, cols)
+    window_alpha = _windows(alpha, (rows, cols))
+    window_luma = _windows(luma_small, (rows, cols))
     mean_alpha, mean_luma = window_alpha.mean(axis=0), window_luma.mean(axis=0)
     covariance = (window_alpha * window_luma).mean(axis=0) - mean_alpha * mean_luma
     variance = np.maximum((window_luma * window_luma).mean(axis=0) - mean_luma * mean_luma, 0.0)
