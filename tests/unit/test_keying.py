@@ -136,6 +136,17 @@ def test_despill_removes_the_green_cast_and_leaves_other_colours_alone():
         assert abs(int(u[0, 0]) - int(colour[1][0, 0])) <= 1 and abs(int(v[0, 0]) - int(colour[2][0, 0])) <= 1
 
 
+@pytest.mark.parametrize("shape", [(540, 960), (7, 5), (1, 9), (9, 1), (1, 1)])
+def test_edge_blocks_are_the_samples_whose_3x3_window_is_not_uniform(shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(shape[0] * 31 + shape[1])
+    alpha = np.where(rng.random(shape) < 0.02, rng.integers(1, 256, shape), 0).astype(np.uint8)
+    alpha[:, -1] = 77  # a column at the right edge: a flat-line scan must not wrap it onto the next row
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(alpha, 1, mode="edge"), (3, 3))
+    expected = np.nonzero(windows.min(axis=(2, 3)) != windows.max(axis=(2, 3)))
+    rows, cols = edges.edge_blocks(alpha)
+    assert np.array_equal(rows, expected[0]) and np.array_equal(cols, expected[1])
+
+
 def test_alpha_upsampling_has_no_2x2_blocks_where_luma_gives_no_edge():
     small = np.zeros((4, 4), np.uint8)
     small[:, 2:] = 255
