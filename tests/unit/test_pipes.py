@@ -89,3 +89,28 @@ def test_the_streaming_ffmpeg_processes_get_the_malloc_tunables(monkeypatch, tmp
 
     expected = f"{MALLOC_TUNABLES}:glibc.malloc.arena_max=2"  # the caller's own setting comes last and wins
     assert tunables["decoder"] == tunables["encoder"] == expected == streaming_env()["GLIBC_TUNABLES"]
+
+
+def test_a_reader_that_has_gone_is_a_broken_pipe_not_a_hang() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with os.fdopen(write_end, "wb") as stream:
+        lender = pipes.PageLender(stream)
+        with pytest.raises(BrokenPipeError):
+            lender.write(np.zeros(5_184_000, np.uint8))
+
+
+def test_an_encoder_that_dies_fails_the_run_instead_of_hanging(monkeypatch, tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "in.mp4", width=320, height=240, seconds=2, audio=False)
+    real_encoder = engine._encoder
+
+    def dying_encoder(*args, **kwargs):
+        process = real_encoder(*args, **kwargs)
+        process.kill()
+        return process
+
+    monkeypatch.setattr(engine, "_encoder", dying_encoder)
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="encoder failed"):
+        engine.key_video(clip, tmp_path / "out.webm")
+    assert time.monotonic() - started < 30
