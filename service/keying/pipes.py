@@ -17,11 +17,15 @@ import collections
 import contextlib
 import ctypes
 import errno
-import fcntl
 import os
 import queue
 
 import numpy as np
+
+try:
+    import fcntl
+except ImportError:  # not Unix: plain pipes
+    fcntl = None
 
 PIPE_BYTES = 1 << 20  # the most an unprivileged process may ask for (fs.pipe-max-size's default)
 _FALLBACK_ERRORS = (errno.EINVAL, errno.ENOSYS, errno.EBADF)
@@ -29,7 +33,7 @@ _FALLBACK_ERRORS = (errno.EINVAL, errno.ENOSYS, errno.EBADF)
 
 def widen(stream) -> None:
     """Give the pipe behind ``stream`` PIPE_BYTES of buffer, where the system allows it."""
-    with contextlib.suppress(OSError, AttributeError, ValueError):
+    with contextlib.suppress(OSError, AttributeError, ValueError):  # AttributeError: not Linux
         fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
@@ -82,6 +86,14 @@ def _vmsplice_function():
     return function
 
 
+def _capacity(fd: int) -> int | None:
+    """The pipe's size in bytes; None if ``fd`` is not a pipe (or the system cannot say)."""
+    try:
+        return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+    except (OSError, AttributeError):
+        return None
+
+
 class PageLender:
     """Writes buffers into a pipe by lending their pages; says when each may be written again.
 
@@ -96,12 +108,8 @@ class PageLender:
     def __init__(self, stream) -> None:
         self._stream = stream
         self._fd = stream.fileno()
-        self._lending = self._vmsplice is not None
-        try:
-            self._capacity = fcntl.fcntl(self._fd, fcntl.F_GETPIPE_SZ)
-        except OSError:  # not a pipe: nothing to lend to
-            self._lending = False
-            self._capacity = 0
+        self._capacity = _capacity(self._fd) if self._vmsplice else None
+        self._lending = self._capacity is not None
         self._lent: collections.deque[list] = collections.deque()  # [buffer, bytes written after it]
 
     def write(self, buffer: np.ndarray) -> list[np.ndarray]:
