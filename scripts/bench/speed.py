@@ -16,8 +16,10 @@ Run: make bench-speed
 from __future__ import annotations
 
 import os
+import resource
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from local.samples import make_clip
@@ -43,21 +45,49 @@ def floor_runs(source: Path, out: Path) -> dict[str, Callable[[], None]]:
     }
 
 
-def best_times(runs: dict[str, Callable[[], None]], rounds: int = ROUNDS) -> dict[str, list[float]]:
-    """Every run's times over ``rounds`` alternating rounds, sorted (the first is the best)."""
-    times: dict[str, list[float]] = {name: [] for name in runs}
+@dataclass(frozen=True, order=True)
+class Timing:
+    """One run: wall time, and CPU seconds (user + system) of this process and of FFmpeg's."""
+
+    wall: float
+    own_cpu: float
+    ffmpeg_cpu: float
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def timed_run(run: Callable[[], None]) -> Timing:
+    own_before, ffmpeg_before = _cpu_seconds()
+    wall = timed(run)
+    own_after, ffmpeg_after = _cpu_seconds()
+    return Timing(wall, own_after - own_before, ffmpeg_after - ffmpeg_before)
+
+
+def best_times(runs: dict[str, Callable[[], None]], rounds: int = ROUNDS) -> dict[str, list[Timing]]:
+    """Every run's timings over ``rounds`` alternating rounds, fastest first."""
+    times: dict[str, list[Timing]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
-            times[name].append(timed(run))
+            times[name].append(timed_run(run))
     return {name: sorted(values) for name, values in times.items()}
 
 
-def report(times: dict[str, list[float]], frames: int) -> float:
-    """Print each run's best time and spread against the floor's best; returns the floor."""
-    floor = min(values[0] for name, values in times.items() if name.startswith("floor"))
+def report(times: dict[str, list[Timing]], frames: int) -> float:
+    """Print each run's best time, its CPU and the spread, against the floor's best; returns the floor.
+
+    CPU is that of the best run: this process (keying, pipes) and the FFmpeg processes (decoding,
+    encoding). On two cores a run can go no faster than half its CPU time.
+    """
+    floor = min(values[0].wall for name, values in times.items() if name.startswith("floor"))
     for name, values in times.items():
-        spread = f"(runs {values[0]:.2f}-{values[-1]:.2f} s)" if len(values) > 1 else ""
-        print(f"{name:42} {values[0]:7.2f} s  {frames / values[0]:6.1f} fps  {values[0] / floor:5.2f}x floor  {spread}")
+        best = values[0]
+        ratio = f"{best.wall:7.2f} s  {frames / best.wall:6.1f} fps  {best.wall / floor:5.2f}x floor"
+        cpu = f"CPU {best.own_cpu + best.ffmpeg_cpu:5.1f} s ({best.own_cpu:.1f} Python + {best.ffmpeg_cpu:.1f} FFmpeg)"
+        spread = f"  runs {best.wall:.2f}-{values[-1].wall:.2f} s" if len(values) > 1 else ""
+        print(f"{name:42} {ratio}  {cpu}{spread}")
     return floor
 
 
