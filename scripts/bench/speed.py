@@ -6,7 +6,9 @@ It is timed with the encoder on one thread and on all cores, and the faster coun
 gives its encoder all cores but one, and the floor must not be slowed by a thread count it would
 not choose. The floor and our engine are timed ROUNDS times, alternately, and each keeps its best
 time: this machine is shared, and its speed moves by a third between minutes, so a single pair
-of runs can land in different weather. The slow FFmpeg baselines run once.
+of runs can land in different weather. The slow FFmpeg baselines run once. Each line also gives
+the CPU seconds of its best run, ours split into this process (keying, pipes) and FFmpeg's
+(decoding, encoding): less noisy than wall time, and where a ratio comes from.
 The main clip has a grainy screen, as camera footage does; a second, clean-screen clip (floor and
 ours only) shows the ratio where the floor has no noise to pay for.
 
