@@ -228,8 +228,10 @@ def encoder_threads() -> int:
 
     The keying and the decoder need a core of their own. Given both cores of a two-core machine,
     the encoder's two threads (which wait for each other row by row) stalled whenever the keying
-    took one of them, and a clean-screen 1080p clip took 5.0-5.9 s; with one thread, 4.3-4.8 s
-    in the same runs (a grainy one: 7.9-8.6 s against 7.7-8.3 s).
+    took one of them: a clean-screen 1080p clip took 5.0-5.9 s, with one thread 4.3-4.8 s in the
+    same runs. Once the keying got cheaper the two were within noise (five paired runs: clean
+    3.9-4.3 s against 3.9-4.9 s, grainy 6.5-8.2 s against 6.7-7.6 s), and one thread never lost
+    clearly.
     """
     try:
         cores = len(os.sched_getaffinity(0))
