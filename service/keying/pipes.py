@@ -9,6 +9,9 @@ CPU than the keying itself. Three things cut it, each measured on the 10 s 1080p
   the pipe: the kernel allocates no pipe pages, and the encoder's read copies straight from ours
   (1.6 GB through a pipe: 1.2 s of system CPU written, 0.3 s lent);
 - buffers reused from a pool: a fresh 3-5 MB buffer per frame costs thousands of page faults.
+
+The FFmpeg processes' own share (a 5 MB packet mapped and unmapped per raw frame) is cut by the
+environment they run in: see ``ffmpeg.streaming_env``.
 """
 
 from __future__ import annotations
