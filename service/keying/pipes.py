@@ -113,13 +113,15 @@ class PageLender:
         self._fd = stream.fileno()
         self._capacity = _capacity(self._fd) if self._vmsplice else None
         self._lending = self._capacity is not None
-        self._lent: collections.deque[list] = collections.deque()  # [buffer, bytes written after it]
+        self._written = 0  # bytes lent so far
+        self._lent: collections.deque[tuple[np.ndarray, int]] = collections.deque()  # (buffer, _written after it)
 
     def write(self, buffer: np.ndarray) -> list[np.ndarray]:
         """Write all of ``buffer``; returns the earlier buffers that are no longer in the pipe."""
         if self._lending and self._lend(buffer):
-            returned = self._returned(buffer.nbytes)
-            self._lent.append([buffer, 0])
+            self._written += buffer.nbytes
+            returned = self._returned()
+            self._lent.append((buffer, self._written))
             return returned
         self._stream.write(buffer.data)
         return [*self.still_lent(), buffer]
@@ -131,11 +133,10 @@ class PageLender:
         self._lent.clear()
         return lent
 
-    def _returned(self, written: int) -> list[np.ndarray]:
-        for entry in self._lent:
-            entry[1] += written
+    def _returned(self) -> list[np.ndarray]:
+        """The lent buffers with a pipe's worth of bytes written behind them."""
         returned = []
-        while self._lent and self._lent[0][1] >= self._capacity:
+        while self._lent and self._written - self._lent[0][1] >= self._capacity:
             returned.append(self._lent.popleft()[0])
         return returned
 
