@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from local.samples import make_clip
 from service.keying import engine, pipes
 from service.keying.ffmpeg import MALLOC_TUNABLES, streaming_env
 
@@ -73,8 +72,7 @@ def test_pipes_are_widened_as_far_as_the_system_allows() -> None:
         assert fcntl.fcntl(reader.fileno(), fcntl.F_GETPIPE_SZ) == min(pipes.PIPE_BYTES, allowed)
 
 
-def test_the_streaming_ffmpeg_processes_get_the_malloc_tunables(monkeypatch, tmp_path: Path) -> None:
-    clip = make_clip(tmp_path / "in.mp4", width=64, height=48, seconds=0.4, audio=False)
+def test_the_streaming_ffmpeg_processes_get_the_malloc_tunables(monkeypatch, clips, tmp_path: Path) -> None:
     tunables: dict[str, str] = {}
     real_popen = subprocess.Popen
 
@@ -85,7 +83,7 @@ def test_the_streaming_ffmpeg_processes_get_the_malloc_tunables(monkeypatch, tmp
 
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")
     monkeypatch.setattr(engine.subprocess, "Popen", recording_popen)
-    engine.key_video(clip, tmp_path / "out.webm")
+    engine.key_video(clips["silent"], tmp_path / "out.webm")
 
     expected = f"{MALLOC_TUNABLES}:glibc.malloc.arena_max=2"  # the caller's own setting comes last and wins
     assert tunables["decoder"] == tunables["encoder"] == expected == streaming_env()["GLIBC_TUNABLES"]
@@ -100,8 +98,7 @@ def test_a_reader_that_has_gone_is_a_broken_pipe_not_a_hang() -> None:
             lender.write(np.zeros(5_184_000, np.uint8))
 
 
-def test_an_encoder_that_dies_fails_the_run_instead_of_hanging(monkeypatch, tmp_path: Path) -> None:
-    clip = make_clip(tmp_path / "in.mp4", width=320, height=240, seconds=2, audio=False)
+def test_an_encoder_that_dies_fails_the_run_instead_of_hanging(monkeypatch, clips, tmp_path: Path) -> None:
     real_encoder = engine._encoder
 
     def dying_encoder(*args, **kwargs):
@@ -112,5 +109,5 @@ def test_an_encoder_that_dies_fails_the_run_instead_of_hanging(monkeypatch, tmp_
     monkeypatch.setattr(engine, "_encoder", dying_encoder)
     started = time.monotonic()
     with pytest.raises(RuntimeError, match="encoder failed"):
-        engine.key_video(clip, tmp_path / "out.webm")
+        engine.key_video(clips["silent"], tmp_path / "out.webm")
     assert time.monotonic() - started < 30
