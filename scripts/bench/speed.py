@@ -17,7 +17,6 @@ Run: make bench-speed
 
 from __future__ import annotations
 
-import os
 import resource
 import tempfile
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from local.samples import make_clip
 from scripts.bench.common import VP9_REALTIME, run_ffmpeg, timed
 from service.keying import KeyOptions, key_video, probe
 from service.keying.encoders import color_args, video_codec_args
+from service.keying.engine import usable_cores
 
 SECONDS, WIDTH, HEIGHT, FPS = 10, 1920, 1080, 30
 ROUNDS = 3
@@ -43,7 +43,7 @@ def floor_runs(source: Path, out: Path) -> dict[str, Callable[[], None]]:
 
     return {
         f"floor, encoder on {threads} thread{'s' if threads > 1 else ''}": (lambda threads=threads: floor(threads))
-        for threads in sorted({1, os.cpu_count() or 2})
+        for threads in sorted({1, usable_cores()})
     }
 
 
@@ -100,7 +100,7 @@ def main() -> None:
         source = make_clip(work / "source.mp4", width=WIDTH, height=HEIGHT, seconds=SECONDS, fps=FPS)
         clean = make_clip(work / "clean.mp4", width=WIDTH, height=HEIGHT, seconds=SECONDS, fps=FPS, grain=0)
         src, colour = str(source), color_args(probe(source))
-        print(f"{SECONDS} s {WIDTH}x{HEIGHT}@{FPS} ({frames} frames), {os.cpu_count()} cores, best of {ROUNDS}\n")
+        print(f"{SECONDS} s {WIDTH}x{HEIGHT}@{FPS} ({frames} frames), {usable_cores()} cores, best of {ROUNDS}\n")
         times = best_times(
             {
                 **floor_runs(source, work / "floor.webm"),

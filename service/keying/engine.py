@@ -233,11 +233,15 @@ def encoder_threads() -> int:
     3.9-4.3 s against 3.9-4.9 s, grainy 6.5-8.2 s against 6.7-7.6 s), and one thread never lost
     clearly.
     """
+    return max(1, usable_cores() - 1)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        cores = os.cpu_count() or 2
-    return max(1, cores - 1)
+        return os.cpu_count() or 2
 
 
 def _write_frames(stream, keyed: queue.Queue, errors: list[BaseException], pool: pipes.BufferPool) -> None:
