@@ -282,13 +282,18 @@ def key_video(
         Cancelled: ``should_stop`` returned True before the end.
     """
     options = options or KeyOptions()
-    info = info or probe(source)
+    # A first frame that does not decode fails the decoders below as clearly as the probe would.
+    info = info or probe(source, decode_first_frame=False)
     layout = FrameLayout(info.width, info.height)
-    decoding = _Decoding(source, info, layout)  # the first frames decode while the matte is planned
+    # The first frames decode, and the encoder starts up, while the matte is planned. The encoder
+    # writes nothing before its first frame, so stopping it on a failed plan leaves no file.
+    decoding = _Decoding(source, info, layout)
+    encoder = _encoder(source, output, info, options.format)
     try:
         key, tables = plan_matte(source, info, options)
-        encoder = _encoder(source, output, info, options.format)
     except BaseException:
+        encoder.kill()
+        encoder.wait()
         decoding.abandon()
         raise
     frames_done = _run_pipeline(decoding, encoder, tables, layout, info, on_progress, should_stop)

@@ -98,23 +98,30 @@ def detect_key_color(y_planes: list[np.ndarray], u_planes: list[np.ndarray], v_p
     above it; magenta and purple have V as high as U); the peak of the remaining 2-D chroma
     histogram, weighted towards saturated colours, is the screen.
     """
-    y = np.concatenate([p.ravel() for p in y_planes]).astype(np.float32)
-    u = np.concatenate([p.ravel() for p in u_planes]).astype(np.float32)
-    v = np.concatenate([p.ravel() for p in v_planes]).astype(np.float32)
+    y_levels = np.concatenate([p.ravel() for p in y_planes]).astype(np.intp)
+    u_levels = np.concatenate([p.ravel() for p in u_planes]).astype(np.intp)
+    v_levels = np.concatenate([p.ravel() for p in v_planes]).astype(np.intp)
+    u, v = u_levels.astype(np.float32), v_levels.astype(np.float32)
     cu, cv = u - 128.0, v - 128.0
     magnitude = np.hypot(cu, cv)
     candidate = (magnitude > MIN_KEY_CHROMA) & ((cv < -4.0) | (cv < BLUE_CONE * cu))
-    if candidate.sum() < max(16, 0.02 * y.size):
+    if candidate.sum() < max(16, 0.02 * y_levels.size):
         raise ValueError("no green or blue screen found in the footage; pass keyColor to set it")
-    histogram, u_edges, v_edges = np.histogram2d(
-        u[candidate], v[candidate], bins=64, range=[[0, 256], [0, 256]], weights=magnitude[candidate]
-    )
+    # A 64 x 64 histogram of (U, V) in bins of 4 levels (bincount: np.histogram2d costs ten times more).
+    bins = (u_levels[candidate] >> 2) << 6 | v_levels[candidate] >> 2
+    histogram = np.bincount(bins, weights=magnitude[candidate], minlength=64 * 64).reshape(64, 64)
     histogram = _smooth(histogram)
     peak_u, peak_v = np.unravel_index(np.argmax(histogram), histogram.shape)
-    centre_u = (u_edges[peak_u] + u_edges[peak_u + 1]) / 2
-    centre_v = (v_edges[peak_v] + v_edges[peak_v + 1]) / 2
+    centre_u, centre_v = 4.0 * peak_u + 2.0, 4.0 * peak_v + 2.0
     near = candidate & (np.abs(u - centre_u) < 8) & (np.abs(v - centre_v) < 8)
-    return KeyColor(y=float(np.median(y[near])), u=float(np.median(u[near])), v=float(np.median(v[near])))
+    return KeyColor(*(_median_level(levels[near]) for levels in (y_levels, u_levels, v_levels)))
+
+
+def _median_level(levels: np.ndarray) -> float:
+    """``np.median`` of 8-bit values, from their counts (a sort of a few 100 000 costs 4 ms)."""
+    cumulative = np.cumsum(np.bincount(levels, minlength=256))
+    lower, upper = np.searchsorted(cumulative, [(levels.size - 1) // 2, levels.size // 2], side="right")
+    return (float(lower) + float(upper)) / 2
 
 
 def _smooth(histogram: np.ndarray) -> np.ndarray:
@@ -248,25 +255,35 @@ _NINTHS = np.round(np.arange(9 * 255 + 1) / 9).astype(np.uint8)
 
 
 def build_tables(key: KeyColor, options: KeyOptions, noise: float = 0.0, smooth_chroma: bool = False) -> MatteTables:
-    """Build the clip's look-up table (about 50 ms, whatever the frame size; done once per clip).
+    """Build the clip's look-up table (about 15 ms, whatever the frame size; done once per clip).
 
     One luma level at a time: its 64K entries fit in cache, where whole-table temporaries
-    (16 MB each) would cost more in fresh pages than in arithmetic.
+    (16 MB each) would cost more in fresh pages than in arithmetic. An entry with no more
+    key-direction chroma than across it has beta <= 0, below the opaque clip point at every
+    luma: it is the same opaque word on every level, and only the rest (about a quarter of the
+    chroma plane) is computed level by level.
     """
     u, v = np.meshgrid(np.arange(256, dtype=np.float32), np.arange(256, dtype=np.float32), indexing="ij")
     along, across = screen_signal(key, u, v)
     low, high = clip_points(options, noise)
-    partial, opaque = _despilled_words(key, options, u, v, along, across)
+    partial, opaque = (words.ravel() for words in _despilled_words(key, options, u, v, along, across))
+    varies = np.flatnonzero((along > across) | (low < 0))
+    along, across = along.ravel()[varies], across.ravel()[varies]
+    partial_varies, opaque_varies = partial[varies], opaque[varies]
+    always_opaque = opaque.copy()
+    always_opaque.view(np.uint8).reshape(-1, 4)[:, ALPHA] = 255
     transparent = np.uint32(128 << (8 * DESPILL_U) | 128 << (8 * DESPILL_V) | 255 << (8 * LUMA_CUT))
-    packed = np.empty((LUMA_LEVELS, *u.shape), np.uint32)
+    packed = np.empty((LUMA_LEVELS, always_opaque.size), np.uint32)
     for level, entries in enumerate(packed):
         luma = np.float32((level + 0.5) * (1 << LUMA_BITS_DROPPED))
         solid = 1.0 - np.clip((_screen_beta(key, luma, along, across, BRIGHTEST_SCREEN) - low) / (high - low), 0, 1)
         share = 1.0 - np.clip(_screen_beta(key, luma, along, MIX_ACROSS * across, BRIGHTEST_SCREEN), 0, 1)
         alpha = np.round(_matte_curve(solid, share) * 255).astype(np.uint8)
-        np.copyto(entries, np.where(alpha == 255, opaque, partial))
-        entries[alpha == 0] = transparent
-        entries.view(np.uint8).reshape(*alpha.shape, 4)[..., ALPHA] = alpha
+        words = np.where(alpha == 255, opaque_varies, partial_varies)
+        words[alpha == 0] = transparent
+        words.view(np.uint8).reshape(-1, 4)[:, ALPHA] = alpha
+        entries[:] = always_opaque
+        entries[varies] = words
     return MatteTables(
         packed=packed.ravel(),
         screen_luma=round(key.y),

@@ -230,8 +230,9 @@ def _measured_duration(path: Path, info: VideoInfo) -> float:
     return max(frames / info.fps if info.fps > 0 else 0.0, end_s)
 
 
-def probe(path: Path, limits: ProbeLimits | None = None) -> VideoInfo:
-    """Read the container header, check it against ``limits`` and decode the first frame."""
+def probe(path: Path, limits: ProbeLimits | None = None, decode_first_frame: bool = True) -> VideoInfo:
+    """Read the container header, check it against ``limits`` and (unless told not to) decode the
+    first frame."""
     # The header is printed at the default log level, so this one call raises the level back.
     header = _ffmpeg(["-loglevel", "info", *safe_input_args(path)], "reading its header")
     with path.open("rb") as handle:
@@ -240,6 +241,8 @@ def probe(path: Path, limits: ProbeLimits | None = None) -> VideoInfo:
     if info.duration_s <= 0:  # live recordings (a browser's MediaRecorder WebM) carry no duration
         info = replace(info, duration_s=_measured_duration(path, info), duration_from_video=True)
     check_limits(info, limits or ProbeLimits())
+    if not decode_first_frame:
+        return info
     first_frame = _ffmpeg(
         ["-xerror", *safe_input_args(path), "-map", info.stream_map, "-frames:v", "1", "-f", "null", "-"],
         "decoding its first frame",

@@ -74,6 +74,36 @@ def test_no_screen_in_the_footage_is_reported():
         matte.detect_key_color(*[[p] for p in rgb_to_yuv(rgb)])
 
 
+@pytest.mark.parametrize("size", [1, 2, 7, 10, 1001])
+def test_the_median_of_8_bit_levels_is_numpys(size):
+    levels = np.random.default_rng(size).integers(0, 256, size)
+    assert matte._median_level(levels) == np.median(levels)
+
+
+@pytest.mark.parametrize(
+    ("key_rgb", "options"),
+    [((63, 163, 90), {}), ((40, 70, 190), {"strength": 1, "edgeSoftness": 1}), ((0, 255, 0), {"strength": 0})],
+)
+def test_every_table_entry_is_the_matte_curve_of_its_luma_and_chroma(key_rgb, options):
+    # The table computes only entries that can be other than opaque; check all of it against
+    # the curve evaluated entry by entry (a luma level at a time, every U and V).
+    key = matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*key_rgb))
+    key_options = KeyOptions(**options)
+    tables = matte.build_tables(key, key_options)
+    low, high = matte.clip_points(key_options)
+    u, v = np.meshgrid(np.arange(256, dtype=np.float32), np.arange(256, dtype=np.float32), indexing="ij")
+    along, across = matte.screen_signal(key, u, v)
+    entries = tables.packed.view(np.uint8).reshape(matte.LUMA_LEVELS, 256, 256, 4)
+    for level in (0, 9, 31, 50, 63):
+        luma = np.float32((level + 0.5) * 4)
+        beta = matte._screen_beta(key, luma, along, across, matte.BRIGHTEST_SCREEN)
+        share = 1.0 - np.clip(matte._screen_beta(key, luma, along, 0.5 * across, matte.BRIGHTEST_SCREEN), 0, 1)
+        solid = 1.0 - np.clip((beta - low) / (high - low), 0, 1)
+        expected = np.round(matte._matte_curve(solid, share) * 255).astype(np.uint8)
+        np.testing.assert_array_equal(entries[level, ..., matte.ALPHA], expected)
+        assert (entries[level, ..., matte.LUMA_CUT][expected == 0] == 255).all(), "transparent entries are flattened"
+
+
 def alpha_of(colors: list[tuple[int, int, int]], key_rgb=(63, 163, 90), **options) -> list[float]:
     rgb = frame_of(colors, size=8)
     y, u, v = rgb_to_yuv(rgb)
@@ -739,3 +769,17 @@ def test_a_file_that_is_not_a_video_is_refused_by_the_probe(tmp_path):
     text.write_text("hello")
     with pytest.raises(JobFailed, match="not a video"):
         probe(text)
+
+
+def test_a_clip_whose_first_frame_is_destroyed_fails_clearly_and_leaves_no_process(tmp_path):
+    # key_video's own probe reads only the header: the decoders must catch a first frame that
+    # does not decode.
+    source = make_clip(tmp_path / "clip.mp4", seconds=1, audio=False)
+    data = bytearray(source.read_bytes())
+    first_frame = data.index(b"mdat") + 4
+    data[first_frame : first_frame + 20_000] = bytes(20_000)
+    source.write_bytes(bytes(data))
+    before = child_processes()
+    with pytest.raises(JobFailed, match=r"corrupt|cannot be decoded"):
+        key_video(source, tmp_path / "out.webm")
+    assert child_processes() <= before
