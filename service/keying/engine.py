@@ -170,14 +170,15 @@ def key_frame(
     out_alpha = out[layout.frame_bytes :].reshape(layout.height, layout.width)
     y_small = matte.luma_at_chroma_resolution(y, layout.chroma_shape)
     fields = matte.look_up(tables, y_small, u, v)
-    alpha_small = np.ascontiguousarray(fields.alpha)
+    alpha_small = fields.alpha
     key = tables.key
     screen = plate.measure(y_small, u, v, alpha_small, (key.y, key.u, key.v))
     matte.judge_dark_samples_at(tables, fields, alpha_small, y_small, u, v, screen.darkest_per_sample(u.shape))
     filled = enclosure.fill_enclosed(alpha_small, enclosure.cell_size(u.shape[1]))
     matte.make_opaque(tables, fields, y_small, u, v, filled)
     ramps.soften_ramps(alpha_small, (y_small, u, v), screen)
-    out_u[:], out_v[:] = fields.u, fields.v
+    fields.plane(matte.DESPILL_U, out=out_u)
+    fields.plane(matte.DESPILL_V, out=out_v)
     unsettled = None
     if smoother:
         alpha_small, unsettled = smoother(alpha_small)

@@ -783,3 +783,13 @@ def test_a_clip_whose_first_frame_is_destroyed_fails_clearly_and_leaves_no_proce
     with pytest.raises(JobFailed, match=r"corrupt|cannot be decoded"):
         key_video(source, tmp_path / "out.webm")
     assert child_processes() <= before
+
+
+def test_each_byte_plane_of_the_looked_up_entries_is_that_byte_of_every_entry():
+    packed = np.random.default_rng(3).integers(0, 256, (5, 7, 4), dtype=np.uint8)
+    fields = matte.Fields(packed)
+    for byte in (matte.ALPHA, matte.DESPILL_U, matte.DESPILL_V, matte.LUMA_CUT):
+        np.testing.assert_array_equal(fields.plane(byte), packed[..., byte])
+        out = np.zeros((5, 7), np.uint8)
+        assert fields.plane(byte, out=out) is out
+        np.testing.assert_array_equal(out, packed[..., byte])
