@@ -40,12 +40,15 @@ def repeat_2x2(plane: np.ndarray, shape: tuple[int, int], out: np.ndarray | None
     """Nearest-neighbour 2x upsampling of a uint8 plane, cropped to ``shape`` (into ``out`` if given).
 
     Each byte is doubled by widening to uint16 (``x * 257`` puts x in both bytes), which is
-    about 50x faster than NumPy's broadcasting into a (h, 2, w, 2) array.
+    about 50x faster than NumPy's broadcasting into a (h, 2, w, 2) array; the doubled row is
+    made once and copied into both output rows (half the cost of multiplying into each).
     """
     ch, cw = plane.shape
     direct = out is not None and out.shape == (ch * 2, cw * 2) and out.flags.c_contiguous
     target = out if direct else np.empty((ch * 2, cw * 2), dtype=np.uint8)
-    np.multiply(plane[:, None, :], 257, out=target.view(np.uint16).reshape(ch, 2, cw), dtype=np.uint16)
+    doubled = np.multiply(plane, np.uint16(257), dtype=np.uint16)
+    row_pairs = target.view(np.uint16).reshape(ch, 2, cw)
+    row_pairs[:, 0], row_pairs[:, 1] = doubled, doubled
     if out is None or direct:
         return target[: shape[0], : shape[1]]
     out[:] = target[: shape[0], : shape[1]]
