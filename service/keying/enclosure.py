@@ -50,7 +50,7 @@ def fill_enclosed(alpha: np.ndarray, cell: int) -> np.ndarray:
     # Only the box around the enclosed cells: usually a small part of the frame.
     (top, bottom), (left, right) = ((found.min(), found.max() + 1) for found in np.nonzero(enclosed))
     box = alpha[top * cell : bottom * cell, left * cell : right * cell]
-    in_enclosed_cell = np.repeat(np.repeat(enclosed[top:bottom, left:right], cell, axis=0), cell, axis=1)
+    in_enclosed_cell = np.repeat(np.repeat(enclosed[top:bottom, left:right], cell, axis=1), cell, axis=0)
     box_rows, box_cols = np.nonzero(in_enclosed_cell[: box.shape[0], : box.shape[1]] & (box >= MIN_FILLED_ALPHA))
     filled = (box_rows + top * cell) * cols + box_cols + left * cell
     alpha.ravel()[filled] = 255
