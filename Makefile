@@ -59,7 +59,7 @@ bench-random: install  ## our engine on random scenes the bench's clips do not h
 	$(BIN)/python -m scripts.bench.random_scenes $(ARGS)
 
 bench-speed: install  ## 10 s 1080p30: our engine vs the seed's command vs the decode+encode floor
-	$(BIN)/python -m scripts.bench.speed
+	$(BIN)/python -m scripts.bench.speed $(ARGS)
 
 build: install  ## the Lambda zips Terraform deploys: build/function.zip and build/ffmpeg-layer.zip
 	$(BIN)/python -m scripts.build_function

@@ -12,11 +12,12 @@ the CPU seconds of its best run, ours split into this process (keying, pipes) an
 The main clip has a grainy screen, as camera footage does; a second, clean-screen clip (floor and
 ours only) shows the ratio where the floor has no noise to pay for.
 
-Run: make bench-speed
+Run: make bench-speed   (another frame size: make bench-speed ARGS="--size 1280x720")
 """
 
 from __future__ import annotations
 
+import argparse
 import resource
 import tempfile
 from collections.abc import Callable
@@ -93,14 +94,24 @@ def report(times: dict[str, list[Timing]], frames: int) -> float:
     return floor
 
 
+def _frame_size(text: str) -> tuple[int, int]:
+    width, _, height = text.partition("x")
+    if not (width.isdigit() and height.isdigit()):
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}")
+    return int(width), int(height)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=_frame_size, default=(WIDTH, HEIGHT), help="WIDTHxHEIGHT (default 1920x1080)")
+    width, height = parser.parse_args().size
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         frames = SECONDS * FPS
-        source = make_clip(work / "source.mp4", width=WIDTH, height=HEIGHT, seconds=SECONDS, fps=FPS)
-        clean = make_clip(work / "clean.mp4", width=WIDTH, height=HEIGHT, seconds=SECONDS, fps=FPS, grain=0)
+        source = make_clip(work / "source.mp4", width=width, height=height, seconds=SECONDS, fps=FPS)
+        clean = make_clip(work / "clean.mp4", width=width, height=height, seconds=SECONDS, fps=FPS, grain=0)
         src, colour = str(source), color_args(probe(source))
-        print(f"{SECONDS} s {WIDTH}x{HEIGHT}@{FPS} ({frames} frames), {usable_cores()} cores, best of {ROUNDS}\n")
+        print(f"{SECONDS} s {width}x{height}@{FPS} ({frames} frames), {usable_cores()} cores, best of {ROUNDS}\n")
         times = best_times(
             {
                 **floor_runs(source, work / "floor.webm"),
