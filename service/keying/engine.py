@@ -289,12 +289,14 @@ def key_video(
     # The first frames decode, and the encoder starts up, while the matte is planned. The encoder
     # writes nothing before its first frame, so stopping it on a failed plan leaves no file.
     decoding = _Decoding(source, info, layout)
-    encoder = _encoder(source, output, info, options.format)
+    encoder = None
     try:
+        encoder = _encoder(source, output, info, options.format)
         key, tables = plan_matte(source, info, options)
     except BaseException:
-        encoder.kill()
-        encoder.wait()
+        if encoder:
+            encoder.kill()
+            encoder.wait()
         decoding.abandon()
         raise
     frames_done = _run_pipeline(decoding, encoder, tables, layout, info, on_progress, should_stop)

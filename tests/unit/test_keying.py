@@ -793,3 +793,15 @@ def test_each_byte_plane_of_the_looked_up_entries_is_that_byte_of_every_entry():
         out = np.zeros((5, 7), np.uint8)
         assert fields.plane(byte, out=out) is out
         np.testing.assert_array_equal(out, packed[..., byte])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the process table from /proc")
+def test_an_encoder_that_cannot_start_stops_the_decoder_too(tmp_path, monkeypatch, clips):
+    def no_encoder(*args, **kwargs):
+        raise OSError("no FFmpeg here")
+
+    monkeypatch.setattr(engine, "_encoder", no_encoder)
+    before = child_processes()
+    with pytest.raises(OSError, match="no FFmpeg here"):
+        key_video(clips["silent"], tmp_path / "out.webm")
+    assert child_processes() <= before
