@@ -57,12 +57,17 @@ def video_codec_args(output_format: str, threads: int) -> list[str]:
     if output_format == "mov":
         return ["-c:v", "prores_ks", "-profile:v", "4444", "-pix_fmt", "yuva444p10le", "-vendor", "apl0"]
     # Realtime VP9 with row multithreading is the fastest VP9-with-alpha setting; CRF 30 keeps
-    # 1080p around 3-6 Mbit/s. Alt-ref frames cannot carry alpha, so they are off.
+    # 1080p around 3-6 Mbit/s. Alt-ref frames cannot carry alpha, so they are off. A static
+    # threshold lets the encoder skip blocks whose residual would quantise away: the keyed
+    # screen (flat colour, alpha 0) is such a block in every frame. On the grainy 1080p bench
+    # clip's keyed frames: 4.3 -> 3.7 s of encoder CPU, 516 -> 465 kB, luma PSNR against the
+    # unencoded frames 47.0 -> 46.8 dB, alpha 34.2 dB either way; bench-quality unchanged.
     return [
         "-c:v", "libvpx-vp9", "-pix_fmt", "yuva420p",
         "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1",
         "-tile-columns", "2", "-threads", str(threads),
         "-crf", "30", "-b:v", "0", "-auto-alt-ref", "0", "-lag-in-frames", "0",
+        "-static-thresh", "1",
     ]  # fmt: skip
 
 
