@@ -442,8 +442,10 @@ def finish_luma(
     ``edge_blocks`` (chroma samples next to an edge, see ``edges.edge_blocks``) are not flattened:
     their upsampled alpha need not be zero everywhere. ``unsettled`` (flat indices) are samples
     whose alpha is no longer the table's (see ``temporal``): their luma stays as it is.
+    ``luma_cut`` (contiguous uint8, as ``Fields.luma_cut`` makes it) is used up: it is changed
+    in place.
     """
-    cut = np.array(luma_cut, dtype=np.uint8)
+    cut = luma_cut
     if edge_blocks is not None and edge_blocks[0].size:
         at_edges = cut[edge_blocks]
         cut[edge_blocks] = np.where(at_edges == 255, 0, at_edges)
