@@ -200,7 +200,7 @@ def _decoder(path: Path, info: VideoInfo) -> subprocess.Popen:
         ],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=streaming_env(),
     )  # fmt: skip
-    _lower_priority(decoder.pid)  # decoding is cheap and runs ahead; the encoder goes first
+    _lower_priority(decoder.pid)  # as the keying does: see _on_a_yielding_thread
     pipes.widen(decoder.stdout)
     return decoder
 
@@ -368,10 +368,13 @@ def _run_pipeline(decoding: _Decoding, encoder, tables, layout, info, on_progres
 def _on_a_yielding_thread(work: Callable[[], None]) -> None:
     """Run ``work`` on its own thread at a lower CPU priority; re-raise what it raises.
 
-    The encoder is the pipeline's bottleneck, and its threads stall when the keying takes their
-    core. At a lower priority the keying runs in the encoder's idle gaps instead (its serial
-    parts, its waits for input), which measured 0.02-0.08x of the floor faster at 1080p on two
-    cores; at nice 0 a clean-screen clip took 6.5-6.7 s where nice 10 took 5.4-5.7 s.
+    On two cores the whole run is CPU-bound, and the encoder stalls whenever the keying or the
+    decoder takes its core mid-frame; at a lower priority they run in its gaps instead. Which
+    side waits varies: since the keying got cheaper the encoder is more often the one left
+    waiting for frames (on the 1080p bench clips, 56-86 % of the writer's time). Measured, not
+    reasoned: at nice 0 a clean-screen clip took 6.5-6.7 s where nice 10 took 5.4-5.7 s, and
+    later, with one encoder thread, nice 0 for the keying or for both still lost in three
+    paired runs per clip (grainy 8.87-9.62 s against 7.63-8.51 s).
     """
     failures: list[BaseException] = []
 
