@@ -729,6 +729,43 @@ def test_variable_frame_rate_footage_keeps_every_picture_in_time_with_the_sound(
     assert abs(len(keyed) / rate - 6.0) < 0.15 and abs(duration_s(log) - 6.0) < 0.15
 
 
+def rgb_of(path, *, row: int, col: int, decoder: tuple[str, ...] = ()) -> np.ndarray:
+    """The first frame's RGB at (row, col), as FFmpeg converts it using the stream's own tags."""
+    info = probe(path)
+    raw = subprocess.run(
+        [ffmpeg_binary(), "-v", "error", *decoder, "-i", str(path), "-frames:v", "1", "-f", "rawvideo",
+         "-pix_fmt", "rgb24", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    return np.frombuffer(raw, np.uint8).reshape(info.height, info.width, 3)[row, col].astype(int)
+
+
+@pytest.mark.parametrize(
+    ("pix_fmt", "codec"),
+    [
+        ("yuvj420p", ["-c:v", "libx264"]),  # full range: phones, webcams, MJPEG
+        ("yuv420p10le", ["-c:v", "libx264"]),  # 10-bit
+        ("yuv422p10le", ["-c:v", "prores_ks", "-profile:v", "2"]),  # ProRes 422 from a camera or an editor
+        ("yuv444p", ["-c:v", "libx264"]),  # full-resolution colour
+    ],
+)
+def test_full_range_10_bit_and_other_chroma_layouts_are_keyed_with_their_colours(tmp_path, pix_fmt, codec):
+    source = tmp_path / ("source.mov" if "prores_ks" in codec else "source.mp4")
+    subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-f", "lavfi", "-i",
+         "color=c=0x3fa35a:s=160x120:r=25:d=0.4[bg];color=c=0x503c46:s=48x56:r=25:d=0.4[s];"
+         f"[bg][s]overlay=x=56:y=64,format={pix_fmt}", *codec, "-pix_fmt", pix_fmt, str(source)],
+        check=True,
+    )  # fmt: skip
+    output = tmp_path / "keyed.webm"
+    key_video(source, output)
+    keyed, _ = decode_rgba(output)
+    assert keyed[:, :48, :48, 3].max() == 0, "the screen keys away"
+    assert keyed[:, 70:116, 60:100, 3].min() == 255, "the subject stays"
+    shown = rgb_of(output, row=90, col=80, decoder=("-c:v", "libvpx-vp9"))
+    assert np.abs(shown - rgb_of(source, row=90, col=80)).max() <= 6, "the subject's colour as the source shows it"
+
+
 def test_phone_footage_with_a_quarter_turn_is_keyed_upright(tmp_path, clips):
     # Phones store portrait video landscape with a display matrix; FFmpeg decodes it upright,
     # so the engine must lay frames out portrait or every row would be misread.
