@@ -191,16 +191,17 @@ def key_frame(
 def _decoder(path: Path, info: VideoInfo) -> subprocess.Popen:
     # Interlaced frames weave two moments together, so moving edges would key as combs:
     # deinterlace to one progressive frame per frame (frame count and rate unchanged).
-    filters = ["bwdif=mode=send_frame:parity=auto:deint=interlaced"] if info.interlaced else []
-    if info.variable_rate:
-        # Raw frames carry no timestamps: the encoder spaces them evenly. So frames that are not
-        # evenly spaced are put on the grid of their average rate here, each at its own time
-        # (repeated or dropped where the rate strays), or the picture would drift from the sound.
-        filters += ["setpts=PTS-STARTPTS", f"fps={encoders.exact_frame_rate(info.fps)}"]
+    deinterlace = ["bwdif=mode=send_frame:parity=auto:deint=interlaced"] if info.interlaced else []
+    # Raw frames carry no timestamps: the encoder spaces them evenly at the probed rate. Frames
+    # that are not evenly spaced (phones in low light, screen and browser recordings, whose header
+    # rate need not be their real one) are put on that rate's grid here, each by its own timestamp,
+    # repeated or dropped where the rate strays; or the picture would drift from the sound. Evenly
+    # spaced frames land one on each grid point, unchanged.
+    on_the_grid = ["setpts=PTS-STARTPTS", f"fps={encoders.exact_frame_rate(info.fps)}"]
     decoder = subprocess.Popen(
         [
             *base_args(ffmpeg_binary()), "-xerror", *safe_input_args(path),
-            "-map", info.stream_map, *(["-vf", ",".join(filters)] if filters else []), "-fps_mode", "passthrough",
+            "-map", info.stream_map, "-vf", ",".join([*deinterlace, *on_the_grid]), "-fps_mode", "passthrough",
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
         ],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=streaming_env(),

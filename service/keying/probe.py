@@ -15,10 +15,6 @@ _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _VIDEO = re.compile(r"Stream #0:(\d+)[^:]*: Video: (\w+)([^\n]*)")
 _SIZE = re.compile(r", (\d{1,6})x(\d{1,6})")
 _FPS = re.compile(r", ([\d.]+)(k?) (?:fps|tbr)")
-_TBR = re.compile(r", ([\d.]+)(k?) tbr")
-# FFmpeg prints the average rate (frames over duration) as "fps" and the rate timestamps tick at as
-# "tbr". They differ when frames are not evenly spaced; by this much, that is not rounding.
-_VARIABLE_RATE_DIFFERENCE = 0.005
 _PIXFMT = re.compile(r"^[^,]*, ?([a-z0-9_]+)(?:\(([^)]*)\))?")
 _AUDIO = re.compile(r"Stream #0:\d+[^:]*: Audio: ([^\n]*)")
 _START = re.compile(r", start (-?\d+(?:\.\d+)?)")
@@ -55,9 +51,6 @@ class VideoInfo:
     duration_from_video: bool = False
     interlaced: bool = False  # two fields per frame, a moment apart (broadcast and camcorder 1080i)
     audio_lead_s: float = 0.0  # how long the (first) audio stream plays before the first picture
-    # Frames not evenly spaced in time (phones in low light, screen and browser recordings): fps is
-    # their average rate, and each must be placed on that rate's grid by its own timestamp.
-    variable_rate: bool = False
 
     @property
     def stream_map(self) -> str:
@@ -133,8 +126,7 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
     duration_s = (
         int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3)) if duration else 0.0
     )
-    fps_value = _rate(fps)
-    tbr = _TBR.search(details)
+    fps_value = float(fps.group(1)) * (1000 if fps.group(2) else 1)
     width, height = int(size.group(1)), int(size.group(2))
     sample_aspect = _sample_aspect(details)
     if _quarter_turned(stream_section):
@@ -152,7 +144,6 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
         sample_aspect=sample_aspect,
         stream_index=int(video.group(1)),
         interlaced=bool(pix and pix.group(2) and "first" in pix.group(2)),  # "top first", "bottom first"
-        variable_rate=bool(tbr) and abs(_rate(tbr) - fps_value) > _VARIABLE_RATE_DIFFERENCE * fps_value,
         **_parse_color(pix.group(2) if pix and pix.group(2) else ""),
     )
 
@@ -211,11 +202,6 @@ def check_limits(info: VideoInfo, limits: ProbeLimits) -> None:
         raise JobFailed("input video has no duration (empty or broken file)")
     if info.duration_s > limits.max_duration_s:
         raise JobFailed(f"input video is {info.duration_s:.0f} s long; the limit is {limits.max_duration_s:.0f} s")
-
-
-def _rate(match: re.Match) -> float:
-    """A frame rate as FFmpeg prints it ("29.97", "1k")."""
-    return float(match.group(1)) * (1000 if match.group(2) else 1)
 
 
 def _ffmpeg(args: list[str], doing: str) -> subprocess.CompletedProcess:
