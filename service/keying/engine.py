@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import math
 import os
 import queue
 import re
@@ -198,10 +199,15 @@ def _decoder(path: Path, info: VideoInfo) -> subprocess.Popen:
     # repeated or dropped where the rate strays; or the picture would drift from the sound. Evenly
     # spaced frames land one on each grid point, unchanged.
     on_the_grid = ["setpts=PTS-STARTPTS", f"fps={encoders.exact_frame_rate(info.fps)}"]
+    # On the grid the frame count follows the timestamps, not the frames stored: a header that
+    # claims less than its timestamps span (a 10 s file whose last frame is stamped an hour in)
+    # would otherwise be keyed for the hour. The probe checked the claimed length against the limits.
+    most_frames = info.frame_count_estimate + math.ceil(info.fps)
     decoder = subprocess.Popen(
         [
             *base_args(ffmpeg_binary()), "-xerror", *safe_input_args(path),
             "-map", info.stream_map, "-vf", ",".join([*deinterlace, *on_the_grid]), "-fps_mode", "passthrough",
+            "-frames:v", str(most_frames),
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
         ],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=streaming_env(),

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -719,6 +720,14 @@ def test_variable_frame_rate_footage_keeps_every_picture_in_time_with_the_sound(
     )
     assert result.frames == len(keyed)
     assert abs(len(keyed) / rate - 6.0) < 0.15 and abs(duration_s(log) - 6.0) < 0.15
+
+
+def test_a_header_that_claims_less_than_its_timestamps_span_is_keyed_no_further(tmp_path, clips):
+    # Frames go on the probed rate's grid by timestamp, so a file stamped far past the length its
+    # header claims (and the probe checked) would be keyed, frame by repeated frame, to the last stamp.
+    claimed = replace(probe(clips["green"]), duration_s=0.5)  # the clip runs 2 s at 25 frames/s
+    result = key_video(clips["green"], tmp_path / "keyed.webm", info=claimed)
+    assert result.frames == round(0.5 * 25) + 25, "what the header claims, and a second more"
 
 
 def rgb_of(path, *, row: int, col: int, decoder: tuple[str, ...] = ()) -> np.ndarray:
