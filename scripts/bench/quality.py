@@ -212,6 +212,10 @@ MORE_SCREENS = [
     Scene("dark blue", (30, 60, 150), 0.0),
     Scene("chroma-key blue, light spill", (0, 71, 187), 0.3),
     Scene("light blue, strong spill", (60, 110, 200), 1.0),
+    Scene("pure green #00FF00 (the seed's)", (0, 255, 0), 0.3),
+    Scene("pure blue #0000FF", (0, 0, 255), 0.3),
+    Scene("yellow-green", (140, 200, 40), 0.3),
+    Scene("grainy green, noise 6", (63, 163, 90), 0.3, noise=6.0),
 ]
 
 
