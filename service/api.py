@@ -20,7 +20,7 @@ JOB_ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 SUBMIT_FIELDS = frozenset({"inputUrl", "options"})
 UPLOAD_FIELDS = frozenset({"filename", "contentType"})
 UPLOAD_CONTENT_TYPES = frozenset(
-    {"video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "application/octet-stream"}
+    {"video/mp4", "video/quicktime", "video/webm", "video/x-matroska", "image/gif", "application/octet-stream"}
 )
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
 

@@ -99,7 +99,7 @@ def _decode_samples(path: Path, info: VideoInfo) -> list[tuple[np.ndarray, np.nd
     """
     layout = FrameLayout(info.width, info.height)
     times = (info.duration_s * index / DETECTION_SAMPLES for index in range(DETECTION_SAMPLES))
-    decoders = [_keyframe_decoder(path, info.stream_map, at) for at in times]
+    decoders = [_keyframe_decoder(path, info, at) for at in times]
     frames = []
     for decoder in decoders:
         try:
@@ -114,13 +114,15 @@ def _decode_samples(path: Path, info: VideoInfo) -> list[tuple[np.ndarray, np.nd
     return frames
 
 
-def _keyframe_decoder(path: Path, stream: str, at: float) -> subprocess.Popen:
+def _keyframe_decoder(path: Path, info: VideoInfo, at: float) -> subprocess.Popen:
+    to_yuv = _to_yuv(info)
     return subprocess.Popen(
         [
             *base_args(ffmpeg_binary()), "-threads", "1", "-skip_frame", "nokey",
             *(["-ss", f"{at:.3f}"] if at > 0 else []),  # a seek fails outright in a file with no index
             *safe_input_args(path),
-            "-map", stream, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
+            "-map", info.stream_map, *(["-vf", ",".join(to_yuv)] if to_yuv else []),
+            "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
         ],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -189,6 +191,13 @@ def key_frame(
     unmix.soft_pixels(tables, screen, (y, u, v), alpha_small, out_alpha, blocks, (out_y, out_u, out_v))
 
 
+def _to_yuv(info: VideoInfo) -> list[str]:
+    """Filters that make decoded frames the YUV that ``info``'s colour fields describe: an RGB
+    source in BT.709 (FFmpeg would convert it with BT.601, which a player of HD video does not
+    expect); YUV sources as they are."""
+    return ["scale=out_color_matrix=bt709:out_range=tv", "format=yuv420p"] if info.rgb else []
+
+
 def _decoder(path: Path, info: VideoInfo) -> subprocess.Popen:
     # Interlaced frames weave two moments together, so moving edges would key as combs:
     # deinterlace to one progressive frame per frame (frame count and rate unchanged).
@@ -206,7 +215,8 @@ def _decoder(path: Path, info: VideoInfo) -> subprocess.Popen:
     decoder = subprocess.Popen(
         [
             *base_args(ffmpeg_binary()), "-xerror", *safe_input_args(path),
-            "-map", info.stream_map, "-vf", ",".join([*deinterlace, *on_the_grid]), "-fps_mode", "passthrough",
+            "-map", info.stream_map, "-vf", ",".join([*deinterlace, *on_the_grid, *_to_yuv(info)]),
+            "-fps_mode", "passthrough",
             "-frames:v", str(most_frames),
             "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
         ],

@@ -26,6 +26,7 @@ ALLOWED_DEMUXERS = (
     "flv",
     "mxf",
     "mpeg",
+    "gif",  # animated GIFs (stickers, memes); the demuxer reads nothing but the file
 )
 
 

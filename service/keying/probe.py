@@ -21,6 +21,22 @@ _START = re.compile(r", start (-?\d+(?:\.\d+)?)")
 _SAR = re.compile(r"\[SAR (\d{1,5}):(\d{1,5}) DAR")
 _ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees", re.IGNORECASE)
 _STILL_CODECS = {"png", "mjpeg", "bmp", "gif", "webp", "jpeg2000", "tiff"}  # image codecs: cover art, stills
+# Pixel formats that store R, G and B (PNG and QuickTime Animation in MOV, GIF, RGB H.264 or VP9);
+# the engine decodes them to BT.709 limited-range YUV (see VideoInfo.rgb).
+_RGB_FORMATS = ("rgb", "bgr", "gbr", "argb", "abgr", "0rgb", "0bgr", "x2rgb", "x2bgr", "pal8")
+# What a file's first bytes say when it is an image, not a video: (offset, signature, name).
+_IMAGE_SIGNATURES = (
+    (0, b"\x89PNG", "a PNG image"),
+    (0, b"\xff\xd8\xff", "a JPEG image"),
+    (8, b"WEBP", "a WebP image"),
+    (0, b"BM", "a BMP image"),
+    (0, b"II*\x00", "a TIFF image"),
+    (0, b"MM\x00*", "a TIFF image"),
+    (8, b"heic", "a HEIC photo"),
+    (8, b"heix", "a HEIC photo"),
+    (8, b"mif1", "a HEIF image"),
+    (8, b"avif", "an AVIF image"),
+)
 _COLOR_WORDS = {
     "primaries": ("bt709", "bt470bg", "smpte170m", "bt2020"),
     "transfer": ("bt709", "smpte170m", "bt2020-10", "arib-std-b67", "smpte2084"),
@@ -40,6 +56,7 @@ class VideoInfo:
     codec: str
     pix_fmt: str
     has_audio: bool
+    # The colour of the frames as the engine decodes them: the source's own tags, except for RGB.
     color_range: str | None = None
     color_space: str | None = None
     color_primaries: str | None = None
@@ -51,6 +68,9 @@ class VideoInfo:
     duration_from_video: bool = False
     interlaced: bool = False  # two fields per frame, a moment apart (broadcast and camcorder 1080i)
     audio_lead_s: float = 0.0  # how long the (first) audio stream plays before the first picture
+    # An RGB source is decoded to BT.709 limited-range YUV (FFmpeg's default would be BT.601), and
+    # its colour fields say so: an RGB matrix tag does not describe YUV frames.
+    rgb: bool = False
 
     @property
     def stream_map(self) -> str:
@@ -104,11 +124,26 @@ def _parse_color(details: str) -> dict[str, str | None]:
     }
 
 
+def _rgb_as_decoded(color: dict[str, str | None]) -> dict[str, str | None]:
+    """The colour of an RGB source's frames once decoded to YUV (untagged RGB is taken as sRGB)."""
+    known = {name: value for name, value in color.items() if value not in {None, "unknown"}}
+    return {
+        "color_range": "tv",
+        "color_space": "bt709",
+        "color_primaries": known.get("color_primaries", "bt709"),
+        "color_transfer": known.get("color_transfer", "iec61966-2-1"),
+    }
+
+
 def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
     """Turn ``ffmpeg -i`` output into :class:`VideoInfo`; raise :class:`JobFailed` when unusable.
 
-    ``head`` is the file's first bytes: an MP4 signature FFmpeg cannot open means a cut-off MP4.
+    ``head`` is the file's first bytes: they tell a photo from a video, and an MP4 signature FFmpeg
+    cannot open means a cut-off MP4.
     """
+    image = next((name for at, sign, name in _IMAGE_SIGNATURES if head[at : at + len(sign)] == sign), None)
+    if image:  # checked first: FFmpeg opens some (HEIF is an MP4-like box file) as a one-frame "video"
+        raise JobFailed(f"input is {image}, not a video")
     if "Input #0" not in stderr:
         raise JobFailed(_describe_failure(stderr, head))
     video, audio = _main_video_stream(stderr), _AUDIO.search(stderr)
@@ -122,6 +157,8 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
     if not size or not fps:
         raise JobFailed("input video stream has no usable size or frame rate")
     pix = _PIXFMT.match(details)
+    color = _parse_color(pix.group(2) if pix and pix.group(2) else "")
+    rgb = bool(pix) and (pix.group(1).startswith(_RGB_FORMATS) or color["color_space"] == "gbr")
     duration = _DURATION.search(stderr)
     duration_s = (
         int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3)) if duration else 0.0
@@ -144,7 +181,8 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
         sample_aspect=sample_aspect,
         stream_index=int(video.group(1)),
         interlaced=bool(pix and pix.group(2) and "first" in pix.group(2)),  # "top first", "bottom first"
-        **_parse_color(pix.group(2) if pix and pix.group(2) else ""),
+        rgb=rgb,
+        **(_rgb_as_decoded(color) if rgb else color),
     )
 
 

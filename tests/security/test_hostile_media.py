@@ -70,8 +70,11 @@ def media(tmp_path_factory, clips) -> dict[str, Path]:
         str(folder / "still.png"),
     )
     write("still-image.mp4", (folder / "still.png").read_bytes())
-    ffmpeg("-f", "lavfi", "-i", "color=c=green:s=64x64:d=1", "-f", "gif", str(folder / "anim.gif"))
-    write("animated.gif", (folder / "anim.gif").read_bytes())
+    ffmpeg("-f", "lavfi", "-i", "color=c=green:s=64x64", "-frames:v", "1", "-f", "gif", str(folder / "still.gif"))
+    files["still.gif"] = folder / "still.gif"  # GIFs are accepted when animated
+    ffmpeg("-f", "lavfi", "-i", "color=c=green:s=64x64", "-frames:v", "1", "-f", "image2", "-c:v", "mjpeg",
+           str(folder / "photo.jpg"))  # fmt: skip
+    write("photo.mp4", (folder / "photo.jpg").read_bytes())
     ffmpeg(
         "-f",
         "lavfi",
@@ -109,8 +112,9 @@ EXPECTED = {
     "moov-cut.mp4": "moov",
     "damaged-middle.mp4": "corrupt",
     "audio-only.mp4": "no video stream",
-    "still-image.mp4": "not a video",
-    "animated.gif": "not a video",
+    "still-image.mp4": "PNG image, not a video",
+    "still.gif": "still image",
+    "photo.mp4": "JPEG image, not a video",
     "huge-dimensions.mkv": "12000x12000",
     "no-video.mkv": "no video stream",
     "hls-local.mp4": "not a video",

@@ -731,29 +731,52 @@ def test_a_header_that_claims_less_than_its_timestamps_span_is_keyed_no_further(
 
 
 @pytest.mark.parametrize(
-    ("pix_fmt", "codec"),
+    ("pix_fmt", "codec", "container"),
     [
-        ("yuvj420p", ["-c:v", "libx264"]),  # full range: phones, webcams, MJPEG
-        ("yuv420p10le", ["-c:v", "libx264"]),  # 10-bit
-        ("yuv422p10le", ["-c:v", "prores_ks", "-profile:v", "2"]),  # ProRes 422 from a camera or an editor
-        ("yuv444p", ["-c:v", "libx264"]),  # full-resolution colour
+        ("yuvj420p", ["-c:v", "libx264"], "mp4"),  # full range: phones, webcams, MJPEG
+        ("yuv420p10le", ["-c:v", "libx264"], "mp4"),  # 10-bit
+        ("yuv422p10le", ["-c:v", "prores_ks", "-profile:v", "2"], "mov"),  # ProRes 422 from a camera or an editor
+        ("yuv444p", ["-c:v", "libx264"], "mp4"),  # full-resolution colour
+        # RGB is converted to BT.709 YUV as the output is tagged (FFmpeg would use BT.601: this red
+        # would come back 12 levels off); PNG in MOV, as motion-graphics tools export it, and
+        # QuickTime Animation.
+        ("rgba", ["-c:v", "png"], "mov"),
+        ("rgb24", ["-c:v", "qtrle"], "mov"),
     ],
 )
-def test_full_range_10_bit_and_other_chroma_layouts_are_keyed_with_their_colours(tmp_path, pix_fmt, codec):
-    source = tmp_path / ("source.mov" if "prores_ks" in codec else "source.mp4")
+def test_full_range_10_bit_rgb_and_other_chroma_layouts_are_keyed_with_their_colours(
+    tmp_path, pix_fmt, codec, container
+):
+    source = tmp_path / f"source.{container}"
+    subject = "0xc83c32" if pix_fmt.startswith("rgb") else "0x503c46"
     subprocess.run(
         [ffmpeg_binary(), "-v", "error", "-f", "lavfi", "-i",
-         "color=c=0x3fa35a:s=160x120:r=25:d=0.4[bg];color=c=0x503c46:s=48x56:r=25:d=0.4[s];"
+         f"color=c=0x3fa35a:s=160x120:r=25:d=0.4[bg];color=c={subject}:s=48x56:r=25:d=0.4[s];"
          f"[bg][s]overlay=x=56:y=64,format={pix_fmt}", *codec, "-pix_fmt", pix_fmt, str(source)],
         check=True,
     )  # fmt: skip
-    output = tmp_path / "keyed.webm"
+    assert_keyed_with_the_source_colours(source, tmp_path / "keyed.webm")
+
+
+def assert_keyed_with_the_source_colours(source, output) -> None:
+    """The 160x120 test picture: a screen, and a subject at (56, 64), 48x56."""
     key_video(source, output)
     keyed, _ = decode_rgba(output)
     assert keyed[:, :48, :48, 3].max() == 0, "the screen keys away"
     assert keyed[:, 70:116, 60:100, 3].min() == 255, "the subject stays"
     shown, original = keyed[0, 90, 80, :3].astype(int), decode_rgba(source)[0][0, 90, 80, :3].astype(int)
-    assert np.abs(shown - original).max() <= 6, "the subject's colour as the source shows it"
+    assert np.abs(shown - original).max() <= 6, f"the subject's colour as the source shows it: {shown}, {original}"
+
+
+def test_an_animated_gif_is_keyed(tmp_path):
+    source = tmp_path / "sticker.gif"
+    subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-f", "lavfi", "-i",
+         "color=c=0x3fa35a:s=160x120:r=10:d=0.5[bg];color=c=0xc83c32:s=48x56:r=10:d=0.5[s];"
+         "[bg][s]overlay=x=56:y=64,split[a][b];[a]palettegen=max_colors=8[p];[b][p]paletteuse", str(source)],
+        check=True,
+    )  # fmt: skip
+    assert_keyed_with_the_source_colours(source, tmp_path / "keyed.webm")
 
 
 def test_phone_footage_with_a_quarter_turn_is_keyed_upright(tmp_path, clips):
@@ -805,6 +828,41 @@ def test_probe_turns_the_pixel_shape_with_the_frame():
     info = parse_probe_output(log)
     assert (info.width, info.height, info.sample_aspect) == (1080, 1440, (3, 4))
     assert parse_probe_output(log.replace("SAR 4:3 DAR 16:9", "SAR 1:1 DAR 4:3")).sample_aspect is None
+
+
+@pytest.mark.parametrize(
+    ("stream", "matrix", "primaries", "transfer"),
+    [
+        ("png (png  / 0x20676E70), rgba(pc, gbr/unknown/unknown), 1920x1080", "bt709", "bt709", "iec61966-2-1"),
+        ("gif, bgra, 320x240 [SAR 64:64 DAR 4:3]", "bt709", "bt709", "iec61966-2-1"),
+        ("h264 (High 4:4:4 Predictive), gbrp(pc, gbr/bt709/bt709), 1920x1080", "bt709", "bt709", "bt709"),
+        ("h264 (High), yuv420p(tv, bt709), 1920x1080", "bt709", "bt709", "bt709"),
+        ("mjpeg (Baseline), yuvj422p(pc, bt470bg/unknown/unknown), 640x480", "bt470bg", "unknown", "unknown"),
+    ],
+)
+def test_probe_describes_frames_as_decoded_rgb_as_bt709_yuv(stream, matrix, primaries, transfer):
+    log = f"Input #0, mov, from 'a.mov':\n  Duration: 00:00:02.00\n  Stream #0:0: Video: {stream}, 25 fps, 25 tbr\n"
+    info = parse_probe_output(log)
+    assert (info.color_space, info.color_primaries, info.color_transfer) == (matrix, primaries, transfer)
+    assert info.rgb == (matrix == "bt709" and "yuv" not in stream)
+    assert info.color_range == ("pc" if "yuvj" in stream else "tv")
+
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\r", "a PNG image"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01", "a JPEG image"),
+        (b"RIFF\x24\x00\x00\x00WEBP", "a WebP image"),
+        (b"\x00\x00\x00\x18ftypheic", "a HEIC photo"),
+        (b"\x00\x00\x00\x1cftypavif", "an AVIF image"),
+    ],
+)
+def test_a_photo_is_refused_as_the_image_it_is(tmp_path, head, kind):
+    photo = tmp_path / "upload.mp4"
+    photo.write_bytes(head + bytes(500))
+    with pytest.raises(JobFailed, match=f"input is {kind}, not a video"):
+        probe(photo)
 
 
 @pytest.mark.parametrize("output_format", ["webm", "mov"])
