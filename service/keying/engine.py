@@ -39,6 +39,7 @@ SAMPLE_TIMEOUT_S = 60
 MEMORY_BASE_MB = 200
 MEMORY_BYTES_PER_PIXEL = 256
 ProgressCallback = Callable[[int, int], None]
+Planes = tuple[np.ndarray, np.ndarray, np.ndarray]  # Y, U, V
 # What FFmpeg's demuxers log when a file stops before its index or header says it should.
 _ENDED_EARLY = re.compile(r"ended prematurely|partial file|truncat", re.IGNORECASE)
 
@@ -89,17 +90,18 @@ class Cancelled(RetryableFailure):
     """The caller asked the engine to stop (e.g. the Lambda deadline is near)."""
 
 
-def _decode_samples(path: Path, info: VideoInfo) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _decode_samples(path: Path, info: VideoInfo, keyframes_only: bool = True) -> list[Planes]:
     """A few full-resolution frames spread over the clip (full resolution keeps the real noise).
 
-    Each is the first keyframe at or after its time (none if the clip has no keyframe there):
-    decoding only keyframes makes a sample cost one frame's decode however far into the clip it
-    is. The samples are decoded at the same time, each on one thread (frame threads would only
-    add start-up latency to a single frame).
+    ``keyframes_only``: each is the keyframe at or before its time, so a sample costs one frame's
+    decode however far into the clip it is. Otherwise each is the frame at its time, decoded from
+    the keyframe before it: slower, for clips whose keyframes all miss the screen (a fade from
+    black in a clip with one keyframe). The samples are decoded at the same time.
     """
     layout = FrameLayout(info.width, info.height)
-    times = (info.duration_s * index / DETECTION_SAMPLES for index in range(DETECTION_SAMPLES))
-    decoders = [_keyframe_decoder(path, info, at) for at in times]
+    offset = 0.0 if keyframes_only else 0.5  # the exact samples fall between the keyframe ones
+    times = (info.duration_s * (index + offset) / DETECTION_SAMPLES for index in range(DETECTION_SAMPLES))
+    decoders = [_sample_decoder(path, info, at, keyframes_only) for at in times]
     frames = []
     for decoder in decoders:
         try:
@@ -114,15 +116,19 @@ def _decode_samples(path: Path, info: VideoInfo) -> list[tuple[np.ndarray, np.nd
     return frames
 
 
-def _keyframe_decoder(path: Path, info: VideoInfo, at: float) -> subprocess.Popen:
+def _sample_decoder(path: Path, info: VideoInfo, at: float, keyframes_only: bool) -> subprocess.Popen:
     to_yuv = _to_yuv(info)
+    # A single keyframe decodes fastest on one thread (frame threads only add start-up latency);
+    # without accurate seeking FFmpeg keeps the keyframe before the time instead of dropping it,
+    # and passes it on although it is stamped before the time (a constant-rate output drops it).
+    keyframe = ["-threads", "1", "-skip_frame", "nokey", "-noaccurate_seek"] if keyframes_only else []
     return subprocess.Popen(
         [
-            *base_args(ffmpeg_binary()), "-threads", "1", "-skip_frame", "nokey",
+            *base_args(ffmpeg_binary()), *keyframe,
             *(["-ss", f"{at:.3f}"] if at > 0 else []),  # a seek fails outright in a file with no index
             *safe_input_args(path),
             "-map", info.stream_map, *(["-vf", ",".join(to_yuv)] if to_yuv else []),
-            "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
+            "-frames:v", "1", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
         ],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -130,25 +136,37 @@ def _keyframe_decoder(path: Path, info: VideoInfo, at: float) -> subprocess.Pope
 
 def plan_matte(path: Path, info: VideoInfo, options: KeyOptions) -> tuple[matte.KeyColor, matte.MatteTables]:
     """Key colour (given or detected) and the clip's tables, tuned to its measured noise."""
-    samples = _decode_samples(path, info)
-    # Every n-th chroma sample: about DETECTION_WIDTH across, with each sample's own noise intact.
-    step = max(1, (info.width // 2) // DETECTION_WIDTH)
-    planes = [
-        (matte.luma_at_chroma_resolution(y, u.shape)[::step, ::step], u[::step, ::step], v[::step, ::step])
-        for y, u, v in samples
-    ]
+    planes = _sample_planes(path, info, keyframes_only=True)
     if options.key_color:
         key = matte.key_color_from_hex(options.key_color, _matrix(info))
     else:
         try:
-            key = matte.detect_key_color(*(list(column) for column in zip(*planes, strict=True)))
-        except ValueError as exc:
-            raise JobFailed(str(exc)) from None
+            key = _detect_key_color(planes)
+        except ValueError:  # the keyframes may all miss the screen: look between them
+            planes = _sample_planes(path, info, keyframes_only=False)
+            try:
+                key = _detect_key_color(planes)
+            except ValueError as exc:
+                raise JobFailed(str(exc)) from None
     noise = matte.screen_noise(key, *(np.concatenate([p[i].ravel() for p in planes]) for i in range(3)))
     # The clip points stay where the raw noise puts them: smoothing only takes out the speckle
     # they could not (grain is not always independent from sample to sample, so it may remove less
     # noise than it seems to, and the screen must not key any less fully than it did).
     return key, matte.build_tables(key, options, noise, smooth_chroma=noise > matte.SMOOTH_ABOVE_NOISE)
+
+
+def _sample_planes(path: Path, info: VideoInfo, keyframes_only: bool) -> list[Planes]:
+    """The sampled frames at chroma resolution, every n-th sample: about DETECTION_WIDTH across,
+    with each sample's own noise intact."""
+    step = max(1, (info.width // 2) // DETECTION_WIDTH)
+    return [
+        (matte.luma_at_chroma_resolution(y, u.shape)[::step, ::step], u[::step, ::step], v[::step, ::step])
+        for y, u, v in _decode_samples(path, info, keyframes_only)
+    ]
+
+
+def _detect_key_color(planes: list[Planes]) -> matte.KeyColor:
+    return matte.detect_key_color(*(list(column) for column in zip(*planes, strict=True)))
 
 
 def _matrix(info: VideoInfo) -> str:

@@ -768,6 +768,33 @@ def assert_keyed_with_the_source_colours(source, output) -> None:
     assert np.abs(shown - original).max() <= 6, f"the subject's colour as the source shows it: {shown}, {original}"
 
 
+def fade_in_clip(path, keyframes: list[str]) -> None:
+    """2 s: from black to a green screen with a red box over the first 0.5 s."""
+    subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-f", "lavfi", "-i",
+         "color=c=0x3fa35a:s=160x120:r=25:d=2,drawbox=x=56:y=64:w=48:h=56:c=0xc83c32:t=fill,fade=t=in:d=0.5",
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-sc_threshold", "0", *keyframes, str(path)],
+        check=True,
+    )  # fmt: skip
+
+
+def test_detection_samples_take_the_keyframe_before_their_time(tmp_path):
+    # Keyframes at 0 (black) and 0.6 s; the samples at 0.67 and 1.33 s have none after them.
+    source = tmp_path / "fade.mp4"
+    fade_in_clip(source, ["-g", "1000", "-force_key_frames", "0,0.6"])
+    samples = engine._decode_samples(source, probe(source))
+    assert [round(float(y.mean())) > 40 for y, _, _ in samples] == [False, True, True]
+
+
+def test_a_fade_from_black_with_one_keyframe_still_finds_its_screen(tmp_path):
+    source = tmp_path / "fade.mp4"
+    fade_in_clip(source, ["-g", "1000"])  # every keyframe sample is the black first frame
+    output = tmp_path / "keyed.webm"
+    key_video(source, output)
+    keyed, _ = decode_rgba(output)
+    assert keyed[25:, :48, :48, 3].max() == 0 and keyed[25:, 70:116, 60:100, 3].min() >= 250
+
+
 def test_an_animated_gif_is_keyed(tmp_path):
     source = tmp_path / "sticker.gif"
     subprocess.run(
