@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import enum
 import math
 import os
 import queue
@@ -90,25 +91,32 @@ class Cancelled(RetryableFailure):
     """The caller asked the engine to stop (e.g. the Lambda deadline is near)."""
 
 
+class Sample(enum.Enum):
+    """Which frame a detection sample at a time is."""
+
+    KEYFRAME_AFTER = "the first keyframe at or after the time"
+    KEYFRAME_BEFORE = "the last keyframe at or before it"
+    EXACT = "the frame at the time, decoded from the keyframe before it"
+
+
 def _decode_samples(path: Path, info: VideoInfo, keyframes_only: bool = True) -> list[Planes]:
     """A few full-resolution frames spread over the clip (full resolution keeps the real noise).
 
-    ``keyframes_only``: each is the keyframe at or before its time, so a sample costs one frame's
-    decode however far into the clip it is. Otherwise each is the frame at its time, decoded from
-    the keyframe before it: slower, for clips whose keyframes all miss the screen (a fade from
-    black in a clip with one keyframe). The samples are decoded at the same time.
+    ``keyframes_only``: each is the first keyframe at or after its time (so a sample costs one
+    frame's decode however far into the clip it is), or, where there is none, the last one before
+    it. Otherwise each is the frame at its time: slower, for clips whose keyframes all miss the
+    screen (a fade from black in a clip with one keyframe). The samples are decoded at once.
     """
     layout = FrameLayout(info.width, info.height)
     offset = 0.0 if keyframes_only else 0.5  # the exact samples fall between the keyframe ones
-    times = (info.duration_s * (index + offset) / DETECTION_SAMPLES for index in range(DETECTION_SAMPLES))
-    decoders = [_sample_decoder(path, info, at, keyframes_only) for at in times]
+    times = [info.duration_s * (index + offset) / DETECTION_SAMPLES for index in range(DETECTION_SAMPLES)]
+    first_try = Sample.KEYFRAME_AFTER if keyframes_only else Sample.EXACT
+    decoders = [_sample_decoder(path, info, at, first_try) for at in times]
     frames = []
-    for decoder in decoders:
-        try:
-            raw, _ = decoder.communicate(timeout=SAMPLE_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            decoder.kill()
-            raw, _ = decoder.communicate()
+    for at, decoder in zip(times, decoders, strict=True):
+        raw = _read_sample(decoder)
+        if len(raw) != layout.frame_bytes and first_try is Sample.KEYFRAME_AFTER:
+            raw = _read_sample(_sample_decoder(path, info, at, Sample.KEYFRAME_BEFORE))
         if len(raw) == layout.frame_bytes:
             frames.append(layout.split(np.frombuffer(raw, dtype=np.uint8)))
     if not frames:
@@ -116,18 +124,28 @@ def _decode_samples(path: Path, info: VideoInfo, keyframes_only: bool = True) ->
     return frames
 
 
-def _sample_decoder(path: Path, info: VideoInfo, at: float, keyframes_only: bool) -> subprocess.Popen:
+def _read_sample(decoder: subprocess.Popen) -> bytes:
+    try:
+        raw, _ = decoder.communicate(timeout=SAMPLE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        decoder.kill()
+        raw, _ = decoder.communicate()
+    return raw
+
+
+def _sample_decoder(path: Path, info: VideoInfo, at: float, sample: Sample) -> subprocess.Popen:
     to_yuv = _to_yuv(info)
-    # A single keyframe decodes fastest on one thread (frame threads only add start-up latency);
-    # without accurate seeking FFmpeg keeps the keyframe before the time instead of dropping it,
-    # and passes it on although it is stamped before the time (a constant-rate output drops it).
-    keyframe = ["-threads", "1", "-skip_frame", "nokey", "-noaccurate_seek"] if keyframes_only else []
+    # A single keyframe decodes fastest on one thread (frame threads only add start-up latency).
+    keyframe = ["-threads", "1", "-skip_frame", "nokey"] if sample is not Sample.EXACT else []
+    if sample is Sample.KEYFRAME_BEFORE:
+        keyframe.append("-noaccurate_seek")  # keep the keyframe the seek lands on, before the time
     return subprocess.Popen(
         [
             *base_args(ffmpeg_binary()), *keyframe,
             *(["-ss", f"{at:.3f}"] if at > 0 else []),  # a seek fails outright in a file with no index
             *safe_input_args(path),
             "-map", info.stream_map, *(["-vf", ",".join(to_yuv)] if to_yuv else []),
+            # Passed on although stamped before the time (a constant-rate output would drop it).
             "-frames:v", "1", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1",
         ],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

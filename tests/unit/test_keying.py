@@ -778,7 +778,7 @@ def fade_in_clip(path, keyframes: list[str]) -> None:
     )  # fmt: skip
 
 
-def test_detection_samples_take_the_keyframe_before_their_time(tmp_path):
+def test_a_detection_sample_with_no_keyframe_after_its_time_takes_the_one_before(tmp_path):
     # Keyframes at 0 (black) and 0.6 s; the samples at 0.67 and 1.33 s have none after them.
     source = tmp_path / "fade.mp4"
     fade_in_clip(source, ["-g", "1000", "-force_key_frames", "0,0.6"])
