@@ -476,6 +476,22 @@ def test_a_grainy_screen_keys_clean_because_its_chroma_is_smoothed_first(tmp_pat
         assert background > 5, "sample by sample, the grain speckles the screen"
 
 
+def test_a_grainy_screen_keys_clean_though_its_noise_is_measured_a_fifth_too_low(tmp_path, monkeypatch):
+    # The noise is measured on a few keyframes, which can be quieter than the frames between them.
+    scene = {"width": 640, "height": 360, "seconds": 1, "audio": False}
+    screen, _ = screen_and_subject_masks(decode_rgba(make_clip(tmp_path / "clean.mp4", grain=0, **scene))[0])
+    grainy = make_clip(tmp_path / "grainy.mp4", grain=5, **scene)
+
+    def speckled_share(noise_scale: float) -> float:
+        measured = matte.screen_noise
+        monkeypatch.setattr(matte, "screen_noise", lambda *planes: measured(*planes) * noise_scale)
+        key_video(grainy, tmp_path / "keyed.webm")
+        monkeypatch.setattr(matte, "screen_noise", measured)
+        return float((decode_rgba(tmp_path / "keyed.webm")[0][..., 3][screen] > 0).mean())
+
+    assert speckled_share(0.8) < 1.3 * speckled_share(1.0), "no more speckle than with the noise measured right"
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are a Linux feature")
 def test_keying_and_decoding_yield_the_cores_to_the_encoder(clips, tmp_path, monkeypatch):
     seen: dict[str, int] = {}
