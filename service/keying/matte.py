@@ -30,6 +30,11 @@ LUMA_BITS_DROPPED = 2
 LUMA_LEVELS = 256 >> LUMA_BITS_DROPPED
 MIN_KEY_CHROMA = 12.0  # below this the footage has no coloured screen to key
 BLUE_CONE = 0.5  # V up to this share of U still counts as a blue screen's (about 27 degrees of hue)
+NEUTRAL_BIN = 128 >> 2  # the detection histogram's bin of neutral U
+# A green and a blue peak both count as the screen's candidates when the lower one is at least this
+# share of the higher; then the one along the frame's edges (EDGE_BAND of its size deep) wins.
+RIVAL_SHARE = 0.1
+EDGE_BAND = 0.03
 # How far below the screen (in its measured noise) alpha reaches 0. Compression noise has heavier
 # tails than Gaussian (on the bench's grainy clip one screen sample in 10 000 lies 5.5 sigma out),
 # and the noise is measured on a few keyframes, which can be quieter than the frames between them
@@ -101,25 +106,56 @@ def detect_key_color(y_planes: list[np.ndarray], u_planes: list[np.ndarray], v_p
     warm colours have V above neutral, so only V below neutral is considered, and blues leaning
     towards violet (a saturated blue with a little more red than green: V near neutral, U far
     above it; magenta and purple have V as high as U); the peak of the remaining 2-D chroma
-    histogram, weighted towards saturated colours, is the screen.
+    histogram, weighted towards saturated colours, is the screen. Where a green and a blue both
+    stand out (a close-up of a blue shirt against a green screen can show more shirt than
+    screen), the screen is the one along the frame's edges.
     """
     y_levels = np.concatenate([p.ravel() for p in y_planes]).astype(np.intp)
     u_levels = np.concatenate([p.ravel() for p in u_planes]).astype(np.intp)
     v_levels = np.concatenate([p.ravel() for p in v_planes]).astype(np.intp)
     u, v = u_levels.astype(np.float32), v_levels.astype(np.float32)
-    cu, cv = u - 128.0, v - 128.0
-    magnitude = np.hypot(cu, cv)
-    candidate = (magnitude > MIN_KEY_CHROMA) & ((cv < -4.0) | (cv < BLUE_CONE * cu))
+    candidate = _screen_coloured(u, v)
     if candidate.sum() < max(16, 0.02 * y_levels.size):
         raise ValueError("no green or blue screen found in the footage; pass keyColor to set it")
     # A 64 x 64 histogram of (U, V) in bins of 4 levels (bincount: np.histogram2d costs ten times more).
     bins = (u_levels[candidate] >> 2) << 6 | v_levels[candidate] >> 2
-    histogram = np.bincount(bins, weights=magnitude[candidate], minlength=64 * 64).reshape(64, 64)
-    histogram = _smooth(histogram)
-    peak_u, peak_v = np.unravel_index(np.argmax(histogram), histogram.shape)
+    magnitude = np.hypot(u[candidate] - 128.0, v[candidate] - 128.0)
+    histogram = _smooth(np.bincount(bins, weights=magnitude, minlength=64 * 64).reshape(64, 64))
+    peak_u, peak_v = _screen_peak(histogram, u_planes, v_planes)
     centre_u, centre_v = 4.0 * peak_u + 2.0, 4.0 * peak_v + 2.0
     near = candidate & (np.abs(u - centre_u) < 8) & (np.abs(v - centre_v) < 8)
     return KeyColor(*(_median_level(levels[near]) for levels in (y_levels, u_levels, v_levels)))
+
+
+def _screen_coloured(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Samples whose chroma could be a green or blue screen's (see ``detect_key_color``)."""
+    cu, cv = u - 128.0, v - 128.0
+    return (np.hypot(cu, cv) > MIN_KEY_CHROMA) & ((cv < -4.0) | (cv < BLUE_CONE * cu))
+
+
+def _screen_peak(histogram: np.ndarray, u_planes: list[np.ndarray], v_planes: list[np.ndarray]) -> tuple[int, int]:
+    """The (U, V) bin of the screen: the histogram's peak, unless a green and a blue both stand out."""
+    green, blue = histogram.copy(), histogram.copy()
+    green[NEUTRAL_BIN:], blue[:NEUTRAL_BIN] = 0.0, 0.0  # U at or above neutral is blue (KeyColor.is_blue)
+    peaks = [np.unravel_index(np.argmax(family), family.shape) for family in (green, blue)]
+    heights = [float(histogram[peak]) for peak in peaks]
+    if min(heights) < RIVAL_SHARE * max(heights):
+        return peaks[int(np.argmax(heights))]
+    edge_u = np.concatenate([_edge_band(plane).astype(np.float32) for plane in u_planes])
+    edge_v = np.concatenate([_edge_band(plane).astype(np.float32) for plane in v_planes])
+    on_edges = _screen_coloured(edge_u, edge_v)
+    blue_on_edges = int(np.count_nonzero(on_edges & (edge_u >= 128.0)))
+    return peaks[int(blue_on_edges > np.count_nonzero(on_edges) - blue_on_edges)]
+
+
+def _edge_band(plane: np.ndarray) -> np.ndarray:
+    """The samples along a plane's four edges, EDGE_BAND of its size deep (at least one)."""
+    rows, cols = plane.shape
+    deep_rows, deep_cols = max(1, round(EDGE_BAND * rows)), max(1, round(EDGE_BAND * cols))
+    return np.concatenate([
+        plane[:deep_rows].ravel(), plane[-deep_rows:].ravel(),
+        plane[deep_rows:-deep_rows, :deep_cols].ravel(), plane[deep_rows:-deep_rows, -deep_cols:].ravel(),
+    ])  # fmt: skip
 
 
 def _median_level(levels: np.ndarray) -> float:

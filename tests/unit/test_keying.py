@@ -69,6 +69,18 @@ def test_key_colour_is_detected_for_green_and_blue_screens_of_any_shade(screen, 
     assert abs(key.u - expected_u) < 3 and abs(key.v - expected_v) < 3 and abs(key.y - expected_y) < 3
 
 
+@pytest.mark.parametrize(
+    ("screen", "subject"),
+    [((44, 158, 73), (32, 80, 192)), ((0, 71, 187), (40, 150, 60))],  # a blue shirt on green, a green one on blue
+)
+def test_in_a_close_up_the_screen_is_the_colour_along_the_edges_not_the_largest(screen, subject):
+    rgb = np.tile(np.array(screen, np.float64), (120, 160, 1))
+    rgb[8:, 12:-12] = subject  # the subject covers three quarters of the frame, down to its bottom edge
+    key = matte.detect_key_color(*[[plane] for plane in rgb_to_yuv(rgb)])
+    expected = matte.key_color_from_hex("#%02x%02x%02x" % screen)
+    assert key.is_blue == expected.is_blue and abs(key.u - expected.u) < 3 and abs(key.v - expected.v) < 3
+
+
 def test_no_screen_in_the_footage_is_reported():
     rgb = frame_of([(200, 150, 120), (90, 90, 90), (190, 50, 200)])  # skin, grey and a purple that is no screen
     with pytest.raises(ValueError, match="no green or blue screen"):
