@@ -77,7 +77,7 @@ def test_in_a_close_up_the_screen_is_the_colour_along_the_edges_not_the_largest(
     rgb = np.tile(np.array(screen, np.float64), (120, 160, 1))
     rgb[8:, 12:-12] = subject  # the subject covers three quarters of the frame, down to its bottom edge
     key = matte.detect_key_color(*[[plane] for plane in rgb_to_yuv(rgb)])
-    expected = matte.key_color_from_hex("#%02x%02x%02x" % screen)
+    expected = matte.key_color_from_hex("#" + bytes(screen).hex())
     assert key.is_blue == expected.is_blue and abs(key.u - expected.u) < 3 and abs(key.v - expected.v) < 3
 
 
