@@ -71,9 +71,9 @@ def video_codec_args(output_format: str, threads: int) -> list[str]:
     ]  # fmt: skip
 
 
-def audio_codec_args(output_format: str) -> list[str]:
+def audio_codec_args(output_format: str, info: VideoInfo) -> list[str]:
     if output_format == "mov":
-        return ["-c:a", "pcm_s16le"]
+        return ["-c:a", "pcm_s24le" if info.audio_24_bit else "pcm_s16le"]
     return ["-c:a", "libopus", "-b:a", "128k"]
 
 

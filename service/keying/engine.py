@@ -264,7 +264,7 @@ def _decoder(path: Path, info: VideoInfo) -> subprocess.Popen:
 
 
 def _encoder(source: Path, output: Path, info: VideoInfo, output_format: str) -> subprocess.Popen:
-    audio = ["-map", "1:a:0", *encoders.audio_codec_args(output_format)] if info.has_audio else []
+    audio = ["-map", "1:a:0", *encoders.audio_codec_args(output_format, info)] if info.has_audio else []
     encoder = subprocess.Popen(
         [
             *base_args(ffmpeg_binary()), "-y",

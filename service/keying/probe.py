@@ -37,6 +37,8 @@ _IMAGE_SIGNATURES = (
     (8, b"mif1", "a HEIF image"),
     (8, b"avif", "an AVIF image"),
 )
+_LOSSLESS_AUDIO = {"flac", "alac", "wavpack", "truehd", "mlp", "tta"}
+_DEEP_SAMPLE_FORMATS = {"s32", "s32p", "s64", "s64p", "flt", "fltp", "dbl", "dblp"}
 _COLOR_WORDS = {
     "primaries": ("bt709", "bt470bg", "smpte170m", "bt2020"),
     "transfer": ("bt709", "smpte170m", "bt2020-10", "arib-std-b67", "smpte2084"),
@@ -68,6 +70,8 @@ class VideoInfo:
     duration_from_video: bool = False
     interlaced: bool = False  # two fields per frame, a moment apart (broadcast and camcorder 1080i)
     audio_lead_s: float = 0.0  # how long the (first) audio stream plays before the first picture
+    # Lossless audio deeper than 16 bits (24-bit PCM from a recorder, FLAC, ALAC): MOV keeps 24.
+    audio_24_bit: bool = False
     # An RGB source is decoded to BT.709 limited-range YUV (FFmpeg's default would be BT.601), and
     # its colour fields say so: an RGB matrix tag does not describe YUV frames.
     rgb: bool = False
@@ -177,6 +181,7 @@ def parse_probe_output(stderr: str, head: bytes = b"") -> VideoInfo:
         codec=codec,
         pix_fmt=pix.group(1) if pix else "unknown",
         has_audio=bool(audio),
+        audio_24_bit=bool(audio) and _deep_lossless(audio.group(1)),
         audio_lead_s=max(0.0, _start_s(details) - _start_s(audio.group(1))) if audio else 0.0,
         sample_aspect=sample_aspect,
         stream_index=int(video.group(1)),
@@ -201,6 +206,14 @@ def _main_video_stream(stderr: str) -> re.Match | None:
 
     streams = list(_VIDEO.finditer(stderr))
     return max(streams, key=rank) if streams else None  # max keeps the first of equals
+
+
+def _deep_lossless(audio_details: str) -> bool:
+    """Whether an audio stream is lossless and deeper than 16 bits ("pcm_s24le (lpcm), 96000 Hz,
+    stereo, s32 (24 bit)"); lossy codecs decode to float, which 16 bits hold as well."""
+    words = [word.strip().split(" ")[0] for word in audio_details.split(",")]
+    lossless = words[0].startswith("pcm_") or words[0] in _LOSSLESS_AUDIO
+    return lossless and any(word in _DEEP_SAMPLE_FORMATS for word in words[1:])
 
 
 def _start_s(stream_details: str) -> float:

@@ -457,6 +457,23 @@ def test_both_formats_keep_frames_duration_and_audio(clips, tmp_path, output_for
     assert keyed[..., 3][screen].mean() < 6 and keyed[..., 3][subject].mean() > 249
 
 
+@pytest.mark.parametrize(
+    ("audio", "kept_as"),
+    [(["-c:a", "pcm_s24le"], "pcm_s24le"), (["-c:a", "flac", "-sample_fmt", "s32"], "pcm_s24le"),
+     (["-c:a", "pcm_s16le"], "pcm_s16le"), (["-c:a", "aac"], "pcm_s16le")],
+)  # fmt: skip
+def test_mov_keeps_24_bit_audio_from_a_lossless_24_bit_source(clips, tmp_path, audio, kept_as):
+    source = tmp_path / "recorder.mkv"
+    subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-i", str(clips["silent"]), "-f", "lavfi", "-i", "sine=d=1",
+         "-map", "0:v", "-map", "1:a", "-c:v", "copy", *audio, "-t", "1", str(source)],
+        check=True,
+    )  # fmt: skip
+    key_video(source, tmp_path / "keyed.mov", KeyOptions(format="mov"))
+    _, log = decode_rgba(tmp_path / "keyed.mov")
+    assert f"Audio: {kept_as}" in log
+
+
 def test_odd_frame_sizes_are_keyed_to_the_last_row_and_column(tmp_path):
     # 4:2:0 with odd sizes has chroma planes that overhang the luma plane by one sample.
     source = make_clip(tmp_path / "odd.mkv", width=321, height=241, seconds=1, codec="ffv1", audio=False)
