@@ -35,6 +35,8 @@ NEUTRAL_BIN = 128 >> 2  # the detection histogram's bin of neutral U
 # share of the higher; then the one along the frame's edges (EDGE_BAND of its size deep) wins.
 RIVAL_SHARE = 0.1
 EDGE_BAND = 0.03
+HUE_WINDOW, HUE_STEPS = 25.0, 4  # degrees either side; steps to the middle of a screen's hues
+HUE_SAMPLES = 50_000
 # How far below the screen (in its measured noise) alpha reaches 0. Compression noise has heavier
 # tails than Gaussian (on the bench's grainy clip one screen sample in 10 000 lies 5.5 sigma out),
 # and the noise is measured on a few keyframes, which can be quieter than the frames between them
@@ -124,7 +126,31 @@ def detect_key_color(y_planes: list[np.ndarray], u_planes: list[np.ndarray], v_p
     peak_u, peak_v = _screen_peak(histogram, u_planes, v_planes)
     centre_u, centre_v = 4.0 * peak_u + 2.0, 4.0 * peak_v + 2.0
     near = candidate & (np.abs(u - centre_u) < 8) & (np.abs(v - centre_v) < 8)
-    return KeyColor(*(_median_level(levels[near]) for levels in (y_levels, u_levels, v_levels)))
+    peak = KeyColor(*(_median_level(levels[near]) for levels in (y_levels, u_levels, v_levels)))
+    return _centred_in_hue(peak, u[candidate] - 128.0, v[candidate] - 128.0)
+
+
+def _centred_in_hue(peak: KeyColor, cu: np.ndarray, cv: np.ndarray) -> KeyColor:
+    """The peak turned to the middle of the screen's hues, its strength and brightness kept.
+
+    A screen lit by two lights of different colour runs from one hue to another, and its
+    histogram's peak can sit at either end; judged from there, the far end looks off-key. The
+    median hue of the screen-coloured samples near the peak's, taken again around each new
+    median, walks to the middle of the range (up to twice HUE_WINDOW wide).
+    """
+    strength = float(np.hypot(*peak.chroma))
+    hue = float(np.arctan2(peak.chroma[1], peak.chroma[0]))
+    stride = max(1, cu.size // HUE_SAMPLES)  # the median hue of a few 10 000 samples is as good
+    cu, cv = cu[::stride], cv[::stride]
+    strong = np.hypot(cu, cv) > 0.5 * strength
+    hues = np.arctan2(cv[strong], cu[strong])
+    for _ in range(HUE_STEPS):
+        offset = (hues - hue + np.pi) % (2 * np.pi) - np.pi  # wrapped to [-pi, pi)
+        near = offset[np.abs(offset) < np.radians(HUE_WINDOW)]
+        if not near.size:
+            break
+        hue += float(np.median(near))
+    return KeyColor(peak.y, 128.0 + strength * float(np.cos(hue)), 128.0 + strength * float(np.sin(hue)))
 
 
 def _screen_coloured(u: np.ndarray, v: np.ndarray) -> np.ndarray:

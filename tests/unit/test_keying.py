@@ -81,6 +81,25 @@ def test_in_a_close_up_the_screen_is_the_colour_along_the_edges_not_the_largest(
     assert key.is_blue == expected.is_blue and abs(key.u - expected.u) < 3 and abs(key.v - expected.v) < 3
 
 
+def test_a_screen_lit_by_two_lights_of_different_colour_keys_clean_from_end_to_end(tmp_path):
+    # Bluish green on the left to yellowish green on the right, 38 degrees of hue; the
+    # histogram's peak can sit at either end, and from there the other end looked off-key.
+    source = tmp_path / "two-lights.mp4"
+    subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-f", "lavfi", "-i",
+         "nullsrc=s=320x180:r=25:d=0.4,format=gbrp,geq=r='35+40*X/W':g='160':b='75-40*X/W',"
+         "drawbox=x=150:y=50:w=40:h=100:c=0xc04030:t=fill,noise=alls=3:allf=t",
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", str(source)],
+        check=True,
+    )  # fmt: skip
+    key_video(source, tmp_path / "keyed.webm")
+    alpha = decode_rgba(tmp_path / "keyed.webm")[0][..., 3]
+    screen = np.r_[0:40, 160:180]
+    ends = [float(alpha[:, screen, :40].mean()), float(alpha[:, screen, -40:].mean())]
+    assert max(ends) < 0.5, f"both ends key away: mean alpha {ends}"
+    assert alpha[:, 60:140, 155:185].min() == 255
+
+
 def test_no_screen_in_the_footage_is_reported():
     rgb = frame_of([(200, 150, 120), (90, 90, 90), (190, 50, 200)])  # skin, grey and a purple that is no screen
     with pytest.raises(ValueError, match="no green or blue screen"):
