@@ -358,7 +358,7 @@ def key_video(
         decoding.abandon()
         raise
     frames_done = _run_pipeline(decoding, encoder, tables, layout, info, on_progress, should_stop)
-    return KeyResult(frames_done, info.frame_count_estimate, key.to_hex(), info)
+    return KeyResult(frames_done, info.frame_count_estimate, key.to_hex(_matrix(info)), info)
 
 
 class _Decoding:
