@@ -156,7 +156,7 @@ def plan_matte(path: Path, info: VideoInfo, options: KeyOptions) -> tuple[matte.
     """Key colour (given or detected) and the clip's tables, tuned to its measured noise."""
     planes = _sample_planes(path, info, keyframes_only=True)
     if options.key_color:
-        key = matte.key_color_from_hex(options.key_color, _matrix(info))
+        key = matte.key_color_from_hex(options.key_color, **_coding(info))
     else:
         try:
             key = _detect_key_color(planes)
@@ -187,8 +187,10 @@ def _detect_key_color(planes: list[Planes]) -> matte.KeyColor:
     return matte.detect_key_color(*(list(column) for column in zip(*planes, strict=True)))
 
 
-def _matrix(info: VideoInfo) -> str:
-    return "bt709" if (info.color_space or ("bt709" if info.height >= 720 else "")) == "bt709" else "bt601"
+def _coding(info: VideoInfo) -> dict[str, str | bool]:
+    """How the decoded frames encode RGB: the matrix (untagged HD is BT.709, SD BT.601) and range."""
+    matrix = "bt709" if (info.color_space or ("bt709" if info.height >= 720 else "")) == "bt709" else "bt601"
+    return {"matrix": matrix, "full_range": info.color_range == "pc"}
 
 
 def key_frame(
@@ -358,7 +360,7 @@ def key_video(
         decoding.abandon()
         raise
     frames_done = _run_pipeline(decoding, encoder, tables, layout, info, on_progress, should_stop)
-    return KeyResult(frames_done, info.frame_count_estimate, key.to_hex(_matrix(info)), info)
+    return KeyResult(frames_done, info.frame_count_estimate, key.to_hex(**_coding(info)), info)
 
 
 class _Decoding:

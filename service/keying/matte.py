@@ -60,6 +60,8 @@ MIX_ACROSS = 0.5  # across-chroma tolerance when measuring a mix's screen share
 BRIGHTEST_SCREEN = 1.2
 # BT.709 / BT.601 luma weights (R, B); G is 1 - R - B.
 _MATRICES = {"bt709": (0.2126, 0.0722), "bt601": (0.299, 0.114)}
+# 8-bit YUV's black level and the spans of luma and chroma: limited (TV) range, full (PC) range.
+_RANGES = {False: (16.0, 219.0, 224.0), True: (0.0, 255.0, 255.0)}
 
 
 @dataclass(frozen=True)
@@ -78,11 +80,12 @@ class KeyColor:
     def is_blue(self) -> bool:
         return self.u > 128.0
 
-    def to_hex(self, matrix: str = "bt709") -> str:
+    def to_hex(self, matrix: str = "bt709", full_range: bool = False) -> str:
         kr, kb = _MATRICES[matrix]
         kg = 1 - kr - kb
-        y = (self.y - 16) / 219
-        pb, pr = (self.u - 128) / 224, (self.v - 128) / 224
+        black, luma_span, chroma_span = _RANGES[full_range]
+        y = (self.y - black) / luma_span
+        pb, pr = (self.u - 128) / chroma_span, (self.v - 128) / chroma_span
         r = y + 2 * (1 - kr) * pr
         b = y + 2 * (1 - kb) * pb
         g = (y - kr * r - kb * b) / kg
@@ -90,14 +93,15 @@ class KeyColor:
         return "#" + "".join(f"{c:02x}" for c in rgb)
 
 
-def key_color_from_hex(value: str, matrix: str = "bt709") -> KeyColor:
+def key_color_from_hex(value: str, matrix: str = "bt709", full_range: bool = False) -> KeyColor:
     r, g, b = (int(value.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4))
     kr, kb = _MATRICES[matrix]
+    black, luma_span, chroma_span = _RANGES[full_range]
     y = kr * r + (1 - kr - kb) * g + kb * b
     return KeyColor(
-        y=16 + 219 * y,
-        u=128 + 224 * (b - y) / (2 * (1 - kb)),
-        v=128 + 224 * (r - y) / (2 * (1 - kr)),
+        y=black + luma_span * y,
+        u=128 + chroma_span * (b - y) / (2 * (1 - kb)),
+        v=128 + chroma_span * (r - y) / (2 * (1 - kr)),
     )
 
 

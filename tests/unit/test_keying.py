@@ -101,24 +101,28 @@ def test_a_screen_lit_by_two_lights_of_different_colour_keys_clean_from_end_to_e
 
 
 @pytest.mark.parametrize(
-    ("size", "convert", "tags"),
-    [("320x240", "", []), ("1280x720", ",scale=out_color_matrix=bt709", ["-colorspace", "bt709"])],
-)  # SD untagged, as FFmpeg makes it (BT.601); HD in BT.709
-def test_the_reported_key_colour_is_the_screens_and_keys_the_same_when_given_back(tmp_path, size, convert, tags):
+    ("size", "convert", "coding"),
+    [
+        ("320x240", "", ["-pix_fmt", "yuv420p"]),  # SD untagged, as FFmpeg makes it: BT.601
+        ("1280x720", ",scale=out_color_matrix=bt709", ["-pix_fmt", "yuv420p", "-colorspace", "bt709"]),
+        # Full range, as many phones record: its levels run 0-255, not 16-235
+        ("1280x720", ",scale=out_color_matrix=bt709:out_range=pc", ["-pix_fmt", "yuvj420p", "-colorspace", "bt709"]),
+    ],
+)
+def test_the_key_colour_is_reported_and_taken_as_the_footage_shows_it(tmp_path, size, convert, coding):
     source = tmp_path / "screen.mp4"
     subprocess.run(
         [ffmpeg_binary(), "-v", "error", "-f", "lavfi", "-i", f"color=c=0x2c9e49:s={size}:r=10:d=0.3,"
-         f"drawbox=x=100:y=60:w=80:h=120:c=0xc04030:t=fill{convert}", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-         *tags, str(source)],
+         f"drawbox=x=100:y=60:w=80:h=120:c=0xc04030:t=fill{convert}", "-c:v", "libx264", *coding, str(source)],
         check=True,
     )  # fmt: skip
     reported = key_video(source, tmp_path / "keyed.webm").key_color
     assert max(abs(int(reported[i : i + 2], 16) - int("2c9e49"[i - 1 : i + 1], 16)) for i in (1, 3, 5)) <= 3, reported
     info = probe(source)
     detected, _ = engine.plan_matte(source, info, KeyOptions())
-    given, _ = engine.plan_matte(source, info, KeyOptions(key_color=reported))
+    given, _ = engine.plan_matte(source, info, KeyOptions(key_color="#2c9e49"))
     difference = np.array([detected.y, detected.u, detected.v]) - np.array([given.y, given.u, given.v])
-    assert np.abs(difference).max() < 1.5, "the colour given back is the colour detected"
+    assert np.abs(difference).max() < 2, "the screen's colour, given, is the colour detected"
 
 
 def test_no_screen_in_the_footage_is_reported():
