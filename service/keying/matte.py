@@ -119,22 +119,24 @@ def detect_key_color(y_planes: list[np.ndarray], u_planes: list[np.ndarray], v_p
     y_levels = np.concatenate([p.ravel() for p in y_planes]).astype(np.intp)
     u_levels = np.concatenate([p.ravel() for p in u_planes]).astype(np.intp)
     v_levels = np.concatenate([p.ravel() for p in v_planes]).astype(np.intp)
-    u, v = u_levels.astype(np.float32), v_levels.astype(np.float32)
-    candidate = _screen_coloured(u, v)
+    cu, cv = u_levels.astype(np.float32) - 128.0, v_levels.astype(np.float32) - 128.0
+    magnitude = np.hypot(cu, cv)
+    candidate = _screen_coloured(cu, cv, magnitude)
     if candidate.sum() < max(16, 0.02 * y_levels.size):
         raise ValueError("no green or blue screen found in the footage; pass keyColor to set it")
+    cu, cv, magnitude = cu[candidate], cv[candidate], magnitude[candidate]
     # A 64 x 64 histogram of (U, V) in bins of 4 levels (bincount: np.histogram2d costs ten times more).
     bins = (u_levels[candidate] >> 2) << 6 | v_levels[candidate] >> 2
-    magnitude = np.hypot(u[candidate] - 128.0, v[candidate] - 128.0)
     histogram = _smooth(np.bincount(bins, weights=magnitude, minlength=64 * 64).reshape(64, 64))
     peak_u, peak_v = _screen_peak(histogram, u_planes, v_planes)
-    centre_u, centre_v = 4.0 * peak_u + 2.0, 4.0 * peak_v + 2.0
-    near = candidate & (np.abs(u - centre_u) < 8) & (np.abs(v - centre_v) < 8)
-    peak = KeyColor(*(_median_level(levels[near]) for levels in (y_levels, u_levels, v_levels)))
-    return _centred_in_hue(peak, u[candidate] - 128.0, v[candidate] - 128.0)
+    centre_u, centre_v = 4.0 * peak_u + 2.0 - 128.0, 4.0 * peak_v + 2.0 - 128.0
+    near = (np.abs(cu - centre_u) < 8) & (np.abs(cv - centre_v) < 8)
+    levels = (y_levels[candidate], u_levels[candidate], v_levels[candidate])
+    peak = KeyColor(*(_median_level(channel[near]) for channel in levels))
+    return _centred_in_hue(peak, cu, cv, magnitude)
 
 
-def _centred_in_hue(peak: KeyColor, cu: np.ndarray, cv: np.ndarray) -> KeyColor:
+def _centred_in_hue(peak: KeyColor, cu: np.ndarray, cv: np.ndarray, magnitude: np.ndarray) -> KeyColor:
     """The peak turned to the middle of the screen's hues, its strength and brightness kept.
 
     A screen lit by two lights of different colour runs from one hue to another, and its
@@ -145,8 +147,8 @@ def _centred_in_hue(peak: KeyColor, cu: np.ndarray, cv: np.ndarray) -> KeyColor:
     strength = float(np.hypot(*peak.chroma))
     hue = float(np.arctan2(peak.chroma[1], peak.chroma[0]))
     stride = max(1, cu.size // HUE_SAMPLES)  # the median hue of a few 10 000 samples is as good
-    cu, cv = cu[::stride], cv[::stride]
-    strong = np.hypot(cu, cv) > 0.5 * strength
+    cu, cv, magnitude = cu[::stride], cv[::stride], magnitude[::stride]
+    strong = magnitude > 0.5 * strength
     hues = np.arctan2(cv[strong], cu[strong])
     for _ in range(HUE_STEPS):
         offset = (hues - hue + np.pi) % (2 * np.pi) - np.pi  # wrapped to [-pi, pi)
@@ -157,10 +159,10 @@ def _centred_in_hue(peak: KeyColor, cu: np.ndarray, cv: np.ndarray) -> KeyColor:
     return KeyColor(peak.y, 128.0 + strength * float(np.cos(hue)), 128.0 + strength * float(np.sin(hue)))
 
 
-def _screen_coloured(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Samples whose chroma could be a green or blue screen's (see ``detect_key_color``)."""
-    cu, cv = u - 128.0, v - 128.0
-    return (np.hypot(cu, cv) > MIN_KEY_CHROMA) & ((cv < -4.0) | (cv < BLUE_CONE * cu))
+def _screen_coloured(cu: np.ndarray, cv: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
+    """Samples whose chroma (U and V less neutral, and its magnitude) could be a green or blue
+    screen's (see ``detect_key_color``)."""
+    return (magnitude > MIN_KEY_CHROMA) & ((cv < -4.0) | (cv < BLUE_CONE * cu))
 
 
 def _screen_peak(histogram: np.ndarray, u_planes: list[np.ndarray], v_planes: list[np.ndarray]) -> tuple[int, int]:
@@ -171,10 +173,10 @@ def _screen_peak(histogram: np.ndarray, u_planes: list[np.ndarray], v_planes: li
     heights = [float(histogram[peak]) for peak in peaks]
     if min(heights) < RIVAL_SHARE * max(heights):
         return peaks[int(np.argmax(heights))]
-    edge_u = np.concatenate([_edge_band(plane).astype(np.float32) for plane in u_planes])
-    edge_v = np.concatenate([_edge_band(plane).astype(np.float32) for plane in v_planes])
-    on_edges = _screen_coloured(edge_u, edge_v)
-    blue_on_edges = int(np.count_nonzero(on_edges & (edge_u >= 128.0)))
+    edge_u = np.concatenate([_edge_band(plane).astype(np.float32) for plane in u_planes]) - 128.0
+    edge_v = np.concatenate([_edge_band(plane).astype(np.float32) for plane in v_planes]) - 128.0
+    on_edges = _screen_coloured(edge_u, edge_v, np.hypot(edge_u, edge_v))
+    blue_on_edges = int(np.count_nonzero(on_edges & (edge_u >= 0.0)))
     return peaks[int(blue_on_edges > np.count_nonzero(on_edges) - blue_on_edges)]
 
 
