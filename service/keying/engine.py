@@ -213,7 +213,8 @@ def key_frame(
     fields = matte.look_up(tables, y_small, u, v)
     alpha_small = fields.alpha
     key = tables.key
-    screen = plate.measure(y_small, u, v, alpha_small, (key.y, key.u, key.v))
+    screen = plate.measure(y_small, u, v, alpha_small, (key.y, key.u, key.v), key)
+    matte.rekey_grown(tables, fields, alpha_small, y_small, u, v, screen)
     matte.judge_dark_samples_at(tables, fields, alpha_small, y_small, u, v, screen.darkest_per_sample(u.shape))
     filled = enclosure.fill_enclosed(alpha_small, enclosure.cell_size(u.shape[1]))
     matte.make_opaque(tables, fields, y_small, u, v, filled)

@@ -20,11 +20,15 @@ that nears opaque, and brought to 0 with it at the screen end: the curve stays c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from service.keying.edges import repeat_2x2
 from service.keying.options import KeyOptions
+
+if TYPE_CHECKING:
+    from service.keying.plate import ScreenPlate
 
 LUMA_BITS_DROPPED = 2
 LUMA_LEVELS = 256 >> LUMA_BITS_DROPPED
@@ -438,6 +442,53 @@ def judge_dark_samples_at(
         return
     index = _table_index(floor.ravel()[samples], u.ravel()[samples], v.ravel()[samples])
     entries = tables.packed[index].view(np.uint8).reshape(-1, 4)
+    fields.packed.reshape(-1, 4)[samples] = entries
+    alpha.ravel()[samples] = entries[:, ALPHA]
+
+
+def rekey_grown(
+    tables: MatteTables,
+    fields: Fields,
+    alpha: np.ndarray,
+    y_small: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    screen: ScreenPlate,
+) -> None:
+    """Key the samples of the plate's grown cells again, each against the screen measured there.
+
+    Updates ``fields`` and ``alpha`` (a contiguous copy of ``fields.alpha``) in place.
+
+    A grown cell's screen (a hot spot, say) differs from the key by more than light that scales
+    the key's colour. Its samples are mapped so that the screen there lands on the key (luma
+    above black scaled; chroma turned and scaled, as a complex number) and looked up again; so a
+    sample is judged against that screen as the table judges against the key. Their despilled
+    chroma is mapped back, so spill is taken out along the screen's local colour.
+    """
+    if screen.grown is None or not screen.grown.any():
+        return
+    key, cell = tables.key, screen.cell
+    plate_y, plate_u, plate_v = screen.planes
+    luma_gain = np.float32(key.y - 16.0) / np.maximum(plate_y - 16.0, 8.0)
+    local_chroma = (plate_u - 128.0) + 1j * (plate_v - 128.0)
+    safe = np.abs(local_chroma) >= MIN_KEY_CHROMA
+    chroma_map = np.where(safe, complex(key.u - 128.0, key.v - 128.0) / np.where(safe, local_chroma, 1.0), 1.0)
+    (top, bottom), (left, right) = ((found.min(), found.max() + 1) for found in np.nonzero(screen.grown))
+    in_grown = np.repeat(np.repeat(screen.grown[top:bottom, left:right], cell, axis=1), cell, axis=0)
+    box = alpha[top * cell : bottom * cell, left * cell : right * cell]
+    rows, cols = np.nonzero(in_grown[: box.shape[0], : box.shape[1]])
+    rows, cols = rows + top * cell, cols + left * cell
+    samples = rows * alpha.shape[1] + cols
+    at_cell = (rows // cell, cols // cell)
+    mapping = chroma_map[at_cell]
+    mapped_luma = 16.0 + (y_small.ravel()[samples] - 16.0) * luma_gain[at_cell]
+    mapped = (u.ravel()[samples] - 128.0 + 1j * (v.ravel()[samples] - 128.0)) * mapping
+    planes = (mapped_luma, mapped.real + 128.0, mapped.imag + 128.0)
+    levels = (np.clip(np.round(plane), 0, 255).astype(np.uint8) for plane in planes)
+    entries = tables.packed[_table_index(*levels)].view(np.uint8).reshape(-1, 4).copy()
+    despilled_back = ((entries[:, DESPILL_U] - 128.0) + 1j * (entries[:, DESPILL_V] - 128.0)) / mapping
+    entries[:, DESPILL_U] = np.clip(np.round(despilled_back.real + 128.0), 0, 255)
+    entries[:, DESPILL_V] = np.clip(np.round(despilled_back.imag + 128.0), 0, 255)
     fields.packed.reshape(-1, 4)[samples] = entries
     alpha.ravel()[samples] = entries[:, ALPHA]
 

@@ -9,6 +9,15 @@ transparent (16 evenly spread per cell; the screen is smooth). Cells with no scr
 The plate also keeps each cell's darkest screen: how deep the shadows on the screen go there,
 less DARKEST_MARGIN, since only 16 of the cell's samples were looked at and the others' noise
 reaches a little lower.
+
+Some of a screen the clip's key does not make transparent at all: a hot spot, where a light too
+near the screen (or its sheen) adds white, is brighter than the screen elsewhere with no more
+colour, which is how glass or smoke over the screen looks too. Pixel by pixel the two cannot be
+told apart; by place they can. The screen changes smoothly, so the plate grows from the cells
+keyed transparent into neighbouring cells whose screen-coloured samples are near the screen next
+to them (within GROW_LUMA and GROW_CHROMA), step by step, and a hot spot is reached from its
+rim. A subject in the screen's hue has an edge, a step no smooth screen makes, and is not
+entered. The grown cells are keyed again against the screen measured there (``matte.rekey_grown``).
 """
 
 from __future__ import annotations
@@ -17,8 +26,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from service.keying.matte import KeyColor, screen_signal
+
 CELLS_ACROSS = 40  # the grid's width in cells, whatever the frame's
 DARKEST_MARGIN = 4  # luma levels: one step of the matte table's luma axis
+# A neighbouring cell's screen may differ from a known cell's by this much: GROW_LUMA levels of
+# luma, GROW_CHROMA of the key's chroma (as a distance in U, V). A smooth screen changes less from
+# cell to cell (a cell is 1/40 of the frame's width); a hot spot adds white, which brings luma and
+# no chroma. Glass over the screen has only a share of the screen's chroma, and a tint.
+GROW_LUMA, GROW_CHROMA = 12.0, 0.08
+# ... and keep this share of the chroma of the keyed screen it was reached from (less where it is
+# darker, in proportion): light added to a screen leaves its chroma, while glass over it takes away
+# as much as it covers (and every step over a few partly covered cells could be small).
+GROW_KEEPS_CHROMA = 0.9
+GROW_MIN_SAMPLES = 8  # screen-coloured, of a cell's 16 looked at: fewer is the screen's edge
+# Screen-coloured: key-direction chroma at least this share of the key's, within 45 degrees of its hue
+# (a screen lit by lights of different colour runs from one hue to another).
+SCREEN_HUED = 0.5
+MAX_GROW_STEPS = 64
+# Growth starts from cells whose screen has the key's chroma per luma within these bounds and its
+# hue within SEED_TURN degrees (a lit screen's chroma grows with its brightness).
+SEED_RATIO, SEED_TURN = (0.8, 1.25), 25.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +57,7 @@ class ScreenPlate:
     planes: np.ndarray
     darkest: np.ndarray  # rows x cols: the lowest luma of the screen in each cell, less the margin (uint8)
     cell: int
+    grown: np.ndarray | None = None  # rows x cols: the cells reached by growing (module docstring)
 
     def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """The screen's Y, U and V (3 x n) behind the chroma samples at (``rows``, ``cols``)."""
@@ -41,9 +70,17 @@ class ScreenPlate:
 
 
 def measure(
-    y_small: np.ndarray, u: np.ndarray, v: np.ndarray, alpha_small: np.ndarray, fallback: tuple[float, float, float]
+    y_small: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    alpha_small: np.ndarray,
+    fallback: tuple[float, float, float],
+    key: KeyColor | None = None,
 ) -> ScreenPlate:
-    """The plate of one frame (chroma-resolution planes); ``fallback`` (the key colour) if it shows no screen."""
+    """The plate of one frame (chroma-resolution planes); ``fallback`` (the key colour) if it shows no screen.
+
+    Given the ``key``, the plate grows into screen the key left opaque (module docstring).
+    """
     stride = max(1, alpha_small.shape[1] // CELLS_ACROSS // 4)
     cell = 4 * stride
     rows, cols = (-(-size // cell) for size in alpha_small.shape)
@@ -60,8 +97,112 @@ def measure(
         return ScreenPlate(planes, np.zeros((rows, cols), np.uint8), cell)
     luma_where_screen = np.where(grid[0] > 0, grid[1], np.float32(255))
     darkest = np.where(known, _reduce_blocks(luma_where_screen, 4, np.minimum), 0)
+    grown = None
+    if key is not None:
+        grown = _grow(tuple(plane[sampled] for plane in (y_small, u, v)), key, totals, darkest)
+        counts = totals[0]
     darkest = np.clip(np.round(_spread(darkest[None] * counts, counts)[0]) - DARKEST_MARGIN, 0, 255).astype(np.uint8)
-    return ScreenPlate(_spread(totals[1:], counts), darkest, cell)
+    return ScreenPlate(_spread(totals[1:], counts), darkest, cell, grown)
+
+
+def _by_cell(samples: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Looked-at samples (channels, height, width) as (channels, rows, cols, 16): each cell's 16
+    together, NaN where a cell runs past the frame."""
+    channels, height, width = samples.shape
+    padded = np.full((channels, rows * 4, cols * 4), np.nan, np.float32)
+    padded[:, :height, :width] = samples
+    by_cell = padded.reshape(channels, rows, 4, cols, 4).transpose(0, 1, 3, 2, 4)
+    return by_cell.reshape(channels, rows, cols, 16)
+
+
+def _grow(
+    looked_at: tuple[np.ndarray, np.ndarray, np.ndarray], key: KeyColor, totals: np.ndarray, darkest: np.ndarray
+) -> np.ndarray:
+    """Reach the cells whose screen the key left opaque, from the cells it keyed (module docstring).
+
+    ``looked_at`` are the Y, U, V samples looked at (16 per cell); ``totals`` (count, then Y, U, V
+    sums of the screen per cell) and ``darkest`` are updated in place for every cell reached, which
+    is returned as a mask. A cell is judged by the median of its screen-coloured samples (noise
+    a quarter as large as a sample's). Growth starts only from cells whose screen is the key's
+    colour in some light (see ``_keyed_like_the_key``): a cell of glass that keyed partly
+    transparent is not one.
+    """
+    rows, cols = totals.shape[1:]
+    along, across = screen_signal(key, looked_at[1], looked_at[2])
+    hued = np.zeros((rows * 4, cols * 4), np.float32)
+    hued[: along.shape[0], : along.shape[1]] = (along >= SCREEN_HUED * float(np.hypot(*key.chroma))) & (across <= along)
+    means = totals[1:] / np.maximum(totals[0], 1)
+    valid = _keyed_like_the_key(means, totals[0] > 0, key)
+    grown = np.zeros_like(valid)
+    reachable = ~valid & (_reduce_blocks(hued, 4, np.add) >= GROW_MIN_SAMPLES)
+    if not reachable.any():
+        return grown
+    samples = _by_cell(np.stack(looked_at).astype(np.float32), rows, cols)[:, reachable]  # (3, reachable, 16)
+    hued_samples = _by_cell(hued[None], rows, cols)[0][reachable] > 0
+    median_of = np.full((3, rows, cols), np.nan, np.float32)
+    median_of[:, reachable] = _median_where(samples, hued_samples)
+    darkest_hued = np.full((rows, cols), 255.0, np.float32)
+    darkest_hued[reachable] = np.where(hued_samples, samples[0], 255.0).min(axis=1)
+    chroma_tolerance = GROW_CHROMA * float(np.hypot(*key.chroma))
+    # Each cell's anchor: the chroma and luma of the keyed screen it was reached from (a seed's own).
+    anchors = np.where(valid, np.stack([np.hypot(means[1] - 128.0, means[2] - 128.0), means[0]]), 0.0)
+    judged_with = np.zeros((rows, cols), np.float32)  # how many neighbours a cell had when last judged
+    for _ in range(MAX_GROW_STEPS):
+        neighbour_sum, neighbour_count = _neighbour_sums(np.concatenate([means, anchors]), valid)
+        frontier = np.nonzero(reachable & (neighbour_count > judged_with))
+        if not frontier[0].size:
+            break
+        reference = neighbour_sum[:, frontier[0], frontier[1]] / neighbour_count[frontier]  # Y, U, V, anchor's C, Y
+        cell = median_of[:, frontier[0], frontier[1]]
+        off = cell - reference[:3]
+        # Less light takes chroma away in proportion; more light adds none.
+        dimmed = np.minimum(1.0, (cell[0] - 16.0) / np.maximum(reference[4] - 16.0, 1.0))
+        kept = np.hypot(cell[1] - 128.0, cell[2] - 128.0) >= GROW_KEEPS_CHROMA * reference[3] * dimmed
+        taken = (np.abs(off[0]) <= GROW_LUMA) & (np.hypot(off[1], off[2]) <= chroma_tolerance) & kept
+        judged_with[frontier] = neighbour_count[frontier]
+        if not taken.any():
+            continue
+        at = (frontier[0][taken], frontier[1][taken])
+        reachable[at] = False
+        means[:, at[0], at[1]] = median_of[:, at[0], at[1]]
+        anchors[:, at[0], at[1]] = reference[3:, taken]
+        totals[0][at] = 1.0
+        totals[1:, at[0], at[1]] = median_of[:, at[0], at[1]]
+        darkest[at] = darkest_hued[at]
+        valid[at] = grown[at] = True
+    return grown
+
+
+def _median_where(samples: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """The (lower) median of each row of ``samples`` (channels, n, 16) over its ``where`` (n, 16) entries."""
+    ordered = np.sort(np.where(where, samples, np.inf), axis=-1)  # the others sort last
+    middle = (np.count_nonzero(where, axis=-1) - 1) // 2
+    return np.take_along_axis(ordered, np.broadcast_to(middle[None, :, None], (*samples.shape[:2], 1)), axis=-1)[..., 0]
+
+
+def _keyed_like_the_key(means: np.ndarray, known: np.ndarray, key: KeyColor) -> np.ndarray:
+    """The known cells whose screen (``means``: Y, U, V) is the key's colour in more or less light:
+    near its hue, with about its chroma for the luma."""
+    chroma = (means[1] - 128.0) + 1j * (means[2] - 128.0)
+    key_chroma = complex(key.u - 128.0, key.v - 128.0)
+    ratio = np.abs(chroma) / np.maximum(means[0] - 16.0, 1.0) / (abs(key_chroma) / max(key.y - 16.0, 1.0))
+    turned = np.abs(np.angle(chroma / key_chroma, deg=True))
+    return known & (ratio > SEED_RATIO[0]) & (ratio < SEED_RATIO[1]) & (turned < SEED_TURN)
+
+
+def _neighbour_sums(means: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of the known 4-neighbours' ``means`` (channels, rows, cols) of every cell, and how many there are."""
+    weights = known.astype(np.float32)
+    weighted = means * weights
+    sums, counts = np.zeros_like(means), np.zeros_like(weights)
+    for target, source in (
+        ((slice(1, None),), (slice(None, -1),)), ((slice(None, -1),), (slice(1, None),)),
+        ((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+        ((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
+    ):  # fmt: skip
+        sums[(slice(None), *target)] += weighted[(slice(None), *source)]
+        counts[target] += weights[source]
+    return sums, counts
 
 
 def _spread(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -364,6 +364,33 @@ def test_the_screen_plate_follows_uneven_light_and_reaches_behind_the_subject():
     assert no_screen.planes[:, 0, 0].tolist() == [130.0, 110.0, 90.0]
 
 
+@pytest.mark.parametrize(("screen", "white"), [((63, 163, 90), 70), ((0, 177, 64), 70), ((42, 85, 184), 60)])
+def test_a_hot_spot_on_the_screen_keys_away_but_a_subject_of_its_colour_with_an_edge_does_not(screen, white):
+    rows, cols = np.mgrid[0:360, 0:640].astype(float)
+    rgb = np.array(screen, float) * (0.8 + 0.3 * cols / 640)[..., None]  # lit unevenly, as screens are
+    spot = np.exp(-(((cols - 200) / 130) ** 2 + ((rows - 130) / 100) ** 2))
+    rgb += white * spot[..., None]  # a light too near the screen adds white: brighter, no more colour
+    box = (rows >= 220) & (rows < 330) & (cols >= 420) & (cols < 540)
+    rgb[box] = np.array(screen) * 0.9 + 0.6 * white  # a subject coloured like the spot's rim, with an edge
+    glass = (rows >= 40) & (rows < 120) & (cols >= 440) & (cols < 560)
+    rgb[glass] = 0.45 * np.array([200.0, 205.0, 210.0]) + 0.55 * rgb[glass]
+    y, u, v = rgb_to_yuv(np.clip(rgb + np.random.default_rng(4).normal(0, 2, rgb.shape), 0, 255))
+    tables = matte.build_tables(matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*screen)), KeyOptions())
+    by_table = engine_alpha_by_table(tables, y, u[::2, ::2], v[::2, ::2])
+    alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])[3]
+    spot_rim = (spot > 0.4) & (spot < 0.8)
+    assert by_table[spot_rim].mean() > 40, "judged against the key alone, the spot's rim reads partly opaque"
+    assert alpha[spot > 0.4].mean() < 10, "judged against the screen around it, the spot keys away"
+    assert alpha[box].mean() > by_table[box].mean() - 5, "the subject is not taken for more of the spot"
+    assert abs(alpha[glass].mean() - by_table[glass].mean()) < 5, "nor is glass over the screen"
+
+
+def engine_alpha_by_table(tables, y, u_small, v_small) -> np.ndarray:
+    """Alpha from the clip's table alone, repeated to full resolution."""
+    fields = matte.look_up(tables, matte.luma_at_chroma_resolution(y, u_small.shape), u_small, v_small)
+    return np.repeat(np.repeat(fields.alpha, 2, axis=0), 2, axis=1)[: y.shape[0], : y.shape[1]]
+
+
 def test_a_navy_shirt_with_blue_spill_stays_solid_while_a_shadow_on_the_screen_keys_away():
     screen = (60, 110, 200)  # a light blue screen
     key = matte.key_color_from_hex("#3c6ec8")
