@@ -50,6 +50,8 @@ class Scene:
     blurred: RGB = (220, 60, 50)
     blur_px: float = 40.0  # how far the box moves while the shutter is open
     blur_angle_deg: float = 0.0  # 0: left to right
+    hot_spot: float = 0.0  # white light added to the screen near the top left: RGB levels at its centre
+    hue_walk: float = 0.0  # red rises and blue falls by this many RGB levels from the left edge to the right
 
 
 @dataclass
@@ -76,13 +78,20 @@ def _paint(fore: np.ndarray, alpha: np.ndarray, mask: np.ndarray, rgb) -> np.nda
     return covered
 
 
-def _screen_plate(screen: tuple[int, int, int], yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+def _screen_plate(scene: Scene, yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
     light = 0.75 + 0.35 * (xx / W) - 0.15 * ((yy / H) - 0.5) ** 2  # uneven lighting
-    plate = np.array(screen, np.float32)[None, None, :] * light[..., None]
+    plate = np.array(scene.screen_rgb, np.float32)[None, None, :] * light[..., None]
     shadow = 1 - 0.45 * np.clip(1 - np.hypot((xx - 0.8 * W) / 120, (yy - 0.85 * H) / 50), 0, 1)
     plate *= shadow[..., None]  # a soft shadow on the screen
     wrinkle = 1 + 0.06 * np.sin(xx / 9 + yy / 31)
-    return plate * wrinkle[..., None]
+    plate *= wrinkle[..., None]
+    # A light too near the screen adds white (brighter, no more colour); lights of two colours
+    # turn the screen's hue from one side to the other.
+    spot = np.exp(-(((xx - 0.3 * W) / (0.23 * W)) ** 2 + ((yy - 0.3 * H) / (0.3 * H)) ** 2))
+    plate += scene.hot_spot * spot[..., None]
+    walk = scene.hue_walk * (xx / W - 0.5)
+    plate += np.stack([walk, np.zeros_like(walk), -walk], axis=-1)
+    return plate
 
 
 def _subject(scene: Scene, t: float, yy: np.ndarray, xx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +125,7 @@ def _subject(scene: Scene, t: float, yy: np.ndarray, xx: np.ndarray) -> tuple[np
 
 def render(scene: Scene, frames: int = FRAMES) -> Clip:
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-    plate = _screen_plate(scene.screen_rgb, yy, xx)
+    plate = _screen_plate(scene, yy, xx)
     composites, alphas, fores = [], [], []
     for index in range(frames):
         alpha, fore = _subject(scene, index / frames, yy, xx)
@@ -216,6 +225,11 @@ MORE_SCREENS = [
     Scene("pure blue #0000FF", (0, 0, 255), 0.3),
     Scene("yellow-green", (140, 200, 40), 0.3),
     Scene("grainy green, noise 6", (63, 163, 90), 0.3, noise=6.0),
+    Scene("chroma-key green, hot spot", (0, 177, 64), 0.3, hot_spot=70.0),
+    Scene("blue, spill, hot spot", (35, 70, 175), 0.6, hot_spot=70.0),
+    Scene("pure blue #0000FF, hot spot", (0, 0, 255), 0.3, hot_spot=70.0),
+    Scene("yellow-green, two lights", (140, 200, 40), 0.3, hue_walk=40.0),
+    Scene("lime green, two lights", (110, 190, 80), 0.0, hue_walk=40.0),
 ]
 
 

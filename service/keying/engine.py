@@ -166,11 +166,37 @@ def plan_matte(path: Path, info: VideoInfo, options: KeyOptions) -> tuple[matte.
                 key = _detect_key_color(planes)
             except ValueError as exc:
                 raise JobFailed(str(exc)) from None
-    noise = matte.screen_noise(key, *(np.concatenate([p[i].ravel() for p in planes]) for i in range(3)))
+    noise = _screen_noise(key, planes)
+    # Screen the key leaves opaque (a hot spot) is keyed frame by frame against the screen around it
+    # (see plate). Its spread would count as noise, and where that moves the clip points, key the
+    # whole clip harder (glass over the screen too): the noise is measured again without it. Such
+    # screen is found with the clip points the key alone has (the noisy ones key most of it).
+    if matte.clip_points(options, noise) != matte.clip_points(options):
+        rest = _without_off_key_screen(matte.build_tables(key, options), planes)
+        if rest is not None:
+            noise = _screen_noise(key, rest)
     # The clip points stay where the raw noise puts them: smoothing only takes out the speckle
     # they could not (grain is not always independent from sample to sample, so it may remove less
     # noise than it seems to, and the screen must not key any less fully than it did).
     return key, matte.build_tables(key, options, noise, smooth_chroma=noise > matte.SMOOTH_ABOVE_NOISE)
+
+
+def _screen_noise(key: matte.KeyColor, planes: list[Planes]) -> float:
+    return matte.screen_noise(key, *(np.concatenate([p[i].ravel() for p in planes]) for i in range(3)))
+
+
+def _without_off_key_screen(tables: matte.MatteTables, planes: list[Planes]) -> list[Planes] | None:
+    """The sampled ``planes`` with the plate's ``off_key`` screen made neutral (the noise does not
+    count it); None if there is none."""
+    key, rest, found = tables.key, [], False
+    for y_small, u, v in planes:
+        alpha = matte.look_up(tables, y_small, u, v).alpha
+        off_key = plate.measure(y_small, u, v, alpha, (key.y, key.u, key.v), key).off_key_per_sample(u.shape)
+        if off_key.any():
+            u, v = np.where(off_key, np.uint8(128), u), np.where(off_key, np.uint8(128), v)
+            found = True
+        rest.append((y_small, u, v))
+    return rest if found else None
 
 
 def _sample_planes(path: Path, info: VideoInfo, keyframes_only: bool) -> list[Planes]:
@@ -214,7 +240,7 @@ def key_frame(
     alpha_small = fields.alpha
     key = tables.key
     screen = plate.measure(y_small, u, v, alpha_small, (key.y, key.u, key.v), key)
-    matte.rekey_grown(tables, fields, alpha_small, y_small, u, v, screen)
+    matte.rekey_off_key(tables, fields, alpha_small, y_small, u, v, screen)
     matte.judge_dark_samples_at(tables, fields, alpha_small, y_small, u, v, screen.darkest_per_sample(u.shape))
     filled = enclosure.fill_enclosed(alpha_small, enclosure.cell_size(u.shape[1]))
     matte.make_opaque(tables, fields, y_small, u, v, filled)

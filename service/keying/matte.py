@@ -446,7 +446,7 @@ def judge_dark_samples_at(
     alpha.ravel()[samples] = entries[:, ALPHA]
 
 
-def rekey_grown(
+def rekey_off_key(
     tables: MatteTables,
     fields: Fields,
     alpha: np.ndarray,
@@ -455,17 +455,17 @@ def rekey_grown(
     v: np.ndarray,
     screen: ScreenPlate,
 ) -> None:
-    """Key the samples of the plate's grown cells again, each against the screen measured there.
+    """Key the samples of the plate's ``off_key`` cells again, each against the screen measured there.
 
     Updates ``fields`` and ``alpha`` (a contiguous copy of ``fields.alpha``) in place.
 
-    A grown cell's screen (a hot spot, say) differs from the key by more than light that scales
+    Such a cell's screen (a hot spot, say) differs from the key by more than light that scales
     the key's colour. Its samples are mapped so that the screen there lands on the key (luma
     above black scaled; chroma turned and scaled, as a complex number) and looked up again; so a
     sample is judged against that screen as the table judges against the key. Their despilled
     chroma is mapped back, so spill is taken out along the screen's local colour.
     """
-    if screen.grown is None or not screen.grown.any():
+    if screen.off_key is None or not screen.off_key.any():
         return
     key, cell = tables.key, screen.cell
     plate_y, plate_u, plate_v = screen.planes
@@ -473,10 +473,10 @@ def rekey_grown(
     local_chroma = (plate_u - 128.0) + 1j * (plate_v - 128.0)
     safe = np.abs(local_chroma) >= MIN_KEY_CHROMA
     chroma_map = np.where(safe, complex(key.u - 128.0, key.v - 128.0) / np.where(safe, local_chroma, 1.0), 1.0)
-    (top, bottom), (left, right) = ((found.min(), found.max() + 1) for found in np.nonzero(screen.grown))
-    in_grown = np.repeat(np.repeat(screen.grown[top:bottom, left:right], cell, axis=1), cell, axis=0)
+    (top, bottom), (left, right) = ((found.min(), found.max() + 1) for found in np.nonzero(screen.off_key))
+    in_cells = np.repeat(np.repeat(screen.off_key[top:bottom, left:right], cell, axis=1), cell, axis=0)
     box = alpha[top * cell : bottom * cell, left * cell : right * cell]
-    rows, cols = np.nonzero(in_grown[: box.shape[0], : box.shape[1]])
+    rows, cols = np.nonzero(in_cells[: box.shape[0], : box.shape[1]])
     rows, cols = rows + top * cell, cols + left * cell
     samples = rows * alpha.shape[1] + cols
     at_cell = (rows // cell, cols // cell)

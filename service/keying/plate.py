@@ -17,7 +17,8 @@ told apart; by place they can. The screen changes smoothly, so the plate grows f
 keyed transparent into neighbouring cells whose screen-coloured samples are near the screen next
 to them (within GROW_LUMA and GROW_CHROMA), step by step, and a hot spot is reached from its
 rim. A subject in the screen's hue has an edge, a step no smooth screen makes, and is not
-entered. The grown cells are keyed again against the screen measured there (``matte.rekey_grown``).
+entered. The grown cells whose screen is not the key's colour in some light are keyed again against the
+screen measured there (``matte.rekey_off_key``).
 """
 
 from __future__ import annotations
@@ -39,14 +40,18 @@ GROW_LUMA, GROW_CHROMA = 12.0, 0.08
 # darker, in proportion): light added to a screen leaves its chroma, while glass over it takes away
 # as much as it covers (and every step over a few partly covered cells could be small).
 GROW_KEEPS_CHROMA = 0.9
-GROW_MIN_SAMPLES = 8  # screen-coloured, of a cell's 16 looked at: fewer is the screen's edge
+GROW_SHARE = 0.5  # of a cell's samples looked at, screen-coloured: fewer is the screen's edge
+MISSED_SHARE = 0.25  # of them screen-coloured and not keyed transparent: fewer, the table keys the cell
 # Screen-coloured: key-direction chroma at least this share of the key's, within 45 degrees of its hue
 # (a screen lit by lights of different colour runs from one hue to another).
 SCREEN_HUED = 0.5
 MAX_GROW_STEPS = 64
-# Growth starts from cells whose screen has the key's chroma per luma within these bounds and its
-# hue within SEED_TURN degrees (a lit screen's chroma grows with its brightness).
-SEED_RATIO, SEED_TURN = (0.8, 1.25), 25.0
+# Growth starts from cells keyed transparent in SEED_SHARE of the samples looked at (glass over the
+# screen, keyed here and there, is not a start).
+SEED_SHARE = 0.75
+# A grown cell whose screen is this near the key's colour in some light keys as the table says: only
+# the others are keyed again (``off_key``).
+SAME_RATIO, SAME_TURN = (0.94, 1.06), 4.0
 
 
 @dataclass(frozen=True)
@@ -57,11 +62,19 @@ class ScreenPlate:
     planes: np.ndarray
     darkest: np.ndarray  # rows x cols: the lowest luma of the screen in each cell, less the margin (uint8)
     cell: int
-    grown: np.ndarray | None = None  # rows x cols: the cells reached by growing (module docstring)
+    # rows x cols: the cells reached by growing (module docstring) whose screen is not the key's
+    # colour in some light, so the table alone does not key it as it should
+    off_key: np.ndarray | None = None
 
     def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """The screen's Y, U and V (3 x n) behind the chroma samples at (``rows``, ``cols``)."""
         return self.planes[:, rows // self.cell, cols // self.cell]
+
+    def off_key_per_sample(self, shape: tuple[int, int]) -> np.ndarray:
+        """For every chroma sample of a plane of ``shape``: is it in an ``off_key`` cell."""
+        if self.off_key is None:
+            return np.zeros(shape, bool)
+        return np.repeat(np.repeat(self.off_key, self.cell, axis=1), self.cell, axis=0)[: shape[0], : shape[1]]
 
     def darkest_per_sample(self, shape: tuple[int, int]) -> np.ndarray:
         """``darkest`` for every chroma sample of a plane of ``shape``."""
@@ -97,12 +110,15 @@ def measure(
         return ScreenPlate(planes, np.zeros((rows, cols), np.uint8), cell)
     luma_where_screen = np.where(grid[0] > 0, grid[1], np.float32(255))
     darkest = np.where(known, _reduce_blocks(luma_where_screen, 4, np.minimum), 0)
-    grown = None
-    if key is not None:
-        grown = _grow(tuple(plane[sampled] for plane in (y_small, u, v)), key, totals, darkest)
-        counts = totals[0]
+    off_key = None
+    growth = _grow(tuple(plane[sampled] for plane in (y_small, u, v)), grid[0], key, totals) if key else None
+    if growth is not None:
+        # Only where the screen found is not the key's colour in some light does it replace the plate.
+        off_key = growth.cells & ~_keyed_like_the_key(growth.screen, growth.cells, key, SAME_RATIO, SAME_TURN)
+        totals[0][off_key], totals[1:, off_key] = 1.0, growth.screen[:, off_key]
+        darkest[off_key] = growth.darkest[off_key]
     darkest = np.clip(np.round(_spread(darkest[None] * counts, counts)[0]) - DARKEST_MARGIN, 0, 255).astype(np.uint8)
-    return ScreenPlate(_spread(totals[1:], counts), darkest, cell, grown)
+    return ScreenPlate(_spread(totals[1:], counts), darkest, cell, off_key)
 
 
 def _by_cell(samples: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -115,34 +131,46 @@ def _by_cell(samples: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return by_cell.reshape(channels, rows, cols, 16)
 
 
+@dataclass(frozen=True)
+class _Growth:
+    """What growing reached: the cells, and the screen found in each (median Y, U, V; darkest luma)."""
+
+    cells: np.ndarray  # rows x cols, bool
+    screen: np.ndarray  # 3 x rows x cols
+    darkest: np.ndarray  # rows x cols
+
+
 def _grow(
-    looked_at: tuple[np.ndarray, np.ndarray, np.ndarray], key: KeyColor, totals: np.ndarray, darkest: np.ndarray
-) -> np.ndarray:
+    looked_at: tuple[np.ndarray, np.ndarray, np.ndarray], keyed: np.ndarray, key: KeyColor, totals: np.ndarray
+) -> _Growth | None:
     """Reach the cells whose screen the key left opaque, from the cells it keyed (module docstring).
 
-    ``looked_at`` are the Y, U, V samples looked at (16 per cell); ``totals`` (count, then Y, U, V
-    sums of the screen per cell) and ``darkest`` are updated in place for every cell reached, which
-    is returned as a mask. A cell is judged by the median of its screen-coloured samples (noise
-    a quarter as large as a sample's). Growth starts only from cells whose screen is the key's
-    colour in some light (see ``_keyed_like_the_key``): a cell of glass that keyed partly
-    transparent is not one.
+    ``looked_at`` are the Y, U, V samples looked at (16 per cell), ``keyed`` (1 or 0, padded to
+    whole cells) which of them the table keyed transparent, ``totals`` each cell's count of those
+    and their Y, U, V sums. Growth starts from cells keyed transparent almost everywhere (glass
+    over the screen, keyed here and there, is not a start); a cell is judged by the median of its
+    screen-coloured samples (noise a quarter as large as a sample's). None if nothing is reached.
     """
     rows, cols = totals.shape[1:]
+    height, width = looked_at[0].shape
+    # How many of a cell's 16 lie inside the frame (fewer in a last, partial row or column).
+    inside = np.outer(np.clip(height - 4 * np.arange(rows), 0, 4), np.clip(width - 4 * np.arange(cols), 0, 4))
     along, across = screen_signal(key, looked_at[1], looked_at[2])
     hued = np.zeros((rows * 4, cols * 4), np.float32)
-    hued[: along.shape[0], : along.shape[1]] = (along >= SCREEN_HUED * float(np.hypot(*key.chroma))) & (across <= along)
-    means = totals[1:] / np.maximum(totals[0], 1)
-    valid = _keyed_like_the_key(means, totals[0] > 0, key)
-    grown = np.zeros_like(valid)
-    reachable = ~valid & (_reduce_blocks(hued, 4, np.add) >= GROW_MIN_SAMPLES)
+    hued[:height, :width] = (along >= SCREEN_HUED * float(np.hypot(*key.chroma))) & (across <= along)
+    valid = totals[0] >= SEED_SHARE * inside
+    # Cells mostly screen-coloured, with screen-coloured samples the table left opaque (at the
+    # subject's edge all of those keyed: there is nothing to reach for).
+    missed = _reduce_blocks(hued * (1.0 - keyed), 4, np.add)
+    reachable = ~valid & (_reduce_blocks(hued, 4, np.add) >= GROW_SHARE * inside) & (missed >= MISSED_SHARE * inside)
     if not reachable.any():
-        return grown
+        return None
     samples = _by_cell(np.stack(looked_at).astype(np.float32), rows, cols)[:, reachable]  # (3, reachable, 16)
     hued_samples = _by_cell(hued[None], rows, cols)[0][reachable] > 0
-    median_of = np.full((3, rows, cols), np.nan, np.float32)
-    median_of[:, reachable] = _median_where(samples, hued_samples)
-    darkest_hued = np.full((rows, cols), 255.0, np.float32)
-    darkest_hued[reachable] = np.where(hued_samples, samples[0], 255.0).min(axis=1)
+    growth = _Growth(np.zeros_like(valid), np.full((3, rows, cols), np.nan, np.float32), np.full((rows, cols), 255.0))
+    growth.screen[:, reachable] = _median_where(samples, hued_samples)
+    growth.darkest[reachable] = np.where(hued_samples, samples[0], 255.0).min(axis=1)
+    means = totals[1:] / np.maximum(totals[0], 1)
     chroma_tolerance = GROW_CHROMA * float(np.hypot(*key.chroma))
     # Each cell's anchor: the chroma and luma of the keyed screen it was reached from (a seed's own).
     anchors = np.where(valid, np.stack([np.hypot(means[1] - 128.0, means[2] - 128.0), means[0]]), 0.0)
@@ -153,7 +181,7 @@ def _grow(
         if not frontier[0].size:
             break
         reference = neighbour_sum[:, frontier[0], frontier[1]] / neighbour_count[frontier]  # Y, U, V, anchor's C, Y
-        cell = median_of[:, frontier[0], frontier[1]]
+        cell = growth.screen[:, frontier[0], frontier[1]]
         off = cell - reference[:3]
         # Less light takes chroma away in proportion; more light adds none.
         dimmed = np.minimum(1.0, (cell[0] - 16.0) / np.maximum(reference[4] - 16.0, 1.0))
@@ -164,13 +192,10 @@ def _grow(
             continue
         at = (frontier[0][taken], frontier[1][taken])
         reachable[at] = False
-        means[:, at[0], at[1]] = median_of[:, at[0], at[1]]
+        means[:, at[0], at[1]] = cell[:, taken]
         anchors[:, at[0], at[1]] = reference[3:, taken]
-        totals[0][at] = 1.0
-        totals[1:, at[0], at[1]] = median_of[:, at[0], at[1]]
-        darkest[at] = darkest_hued[at]
-        valid[at] = grown[at] = True
-    return grown
+        valid[at] = growth.cells[at] = True
+    return growth if growth.cells.any() else None
 
 
 def _median_where(samples: np.ndarray, where: np.ndarray) -> np.ndarray:
@@ -180,14 +205,16 @@ def _median_where(samples: np.ndarray, where: np.ndarray) -> np.ndarray:
     return np.take_along_axis(ordered, np.broadcast_to(middle[None, :, None], (*samples.shape[:2], 1)), axis=-1)[..., 0]
 
 
-def _keyed_like_the_key(means: np.ndarray, known: np.ndarray, key: KeyColor) -> np.ndarray:
+def _keyed_like_the_key(
+    means: np.ndarray, known: np.ndarray, key: KeyColor, ratio_bounds: tuple[float, float], turn: float
+) -> np.ndarray:
     """The known cells whose screen (``means``: Y, U, V) is the key's colour in more or less light:
-    near its hue, with about its chroma for the luma."""
+    its hue within ``turn`` degrees, its chroma per luma within ``ratio_bounds`` of the key's."""
     chroma = (means[1] - 128.0) + 1j * (means[2] - 128.0)
     key_chroma = complex(key.u - 128.0, key.v - 128.0)
     ratio = np.abs(chroma) / np.maximum(means[0] - 16.0, 1.0) / (abs(key_chroma) / max(key.y - 16.0, 1.0))
     turned = np.abs(np.angle(chroma / key_chroma, deg=True))
-    return known & (ratio > SEED_RATIO[0]) & (ratio < SEED_RATIO[1]) & (turned < SEED_TURN)
+    return known & (ratio > ratio_bounds[0]) & (ratio < ratio_bounds[1]) & (turned < turn)
 
 
 def _neighbour_sums(means: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 from local.samples import make_clip
+from scripts.bench import quality
+from scripts.bench.common import decode_rgba as bench_decode
 from service.errors import BadRequest, JobFailed
 from service.keying import (
     KeyOptions,
@@ -97,7 +99,7 @@ def test_a_screen_lit_by_two_lights_of_different_colour_keys_clean_from_end_to_e
     screen = np.r_[0:40, 160:180]
     ends = [float(alpha[:, screen, :40].mean()), float(alpha[:, screen, -40:].mean())]
     assert max(ends) < 0.5, f"both ends key away: mean alpha {ends}"
-    assert alpha[:, 60:140, 155:185].min() == 255
+    assert alpha[:, 60:140, 155:185].min() >= 250, "the red box stays solid (within a few levels near its edges)"
 
 
 @pytest.mark.parametrize(
@@ -383,6 +385,28 @@ def test_a_hot_spot_on_the_screen_keys_away_but_a_subject_of_its_colour_with_an_
     assert alpha[spot > 0.4].mean() < 10, "judged against the screen around it, the spot keys away"
     assert alpha[box].mean() > by_table[box].mean() - 5, "the subject is not taken for more of the spot"
     assert abs(alpha[glass].mean() - by_table[glass].mean()) < 5, "nor is glass over the screen"
+
+
+@pytest.mark.parametrize(
+    "scene",
+    [
+        quality.Scene("hot spot", (0, 177, 64), 0.3, hot_spot=70.0),
+        quality.Scene("hot spot on blue", (35, 70, 175), 0.6, hot_spot=70.0),
+        quality.Scene("two lights", (140, 200, 40), 0.3, hue_walk=40.0),
+    ],
+    ids=lambda scene: scene.name,
+)
+def test_screen_the_key_alone_leaves_opaque_keys_away_and_the_subject_does_not(scene, tmp_path):
+    # The quality bench's scene: uneven light, a shadow, strands, glass, motion blur, and here a
+    # hot spot (white light added near the top left) or a hue that walks across the frame. The old
+    # engine left the spot or the far side partly opaque (background alpha 7 and 17 of 255) and,
+    # with the spot counted as noise, read the glass over blue too see-through.
+    clip = quality.render(scene, frames=6)
+    quality.encode(clip, tmp_path / "source.mp4")
+    key_video(tmp_path / "source.mp4", tmp_path / "keyed.webm")
+    scores = quality.score(clip, bench_decode(tmp_path / "keyed.webm", quality.W, quality.H))
+    assert scores["bg alpha"] < 1.5 and scores["holes"] < 1.0
+    assert scores["alpha MAE"] < 2.0 and scores["PSNR"] > 34
 
 
 def engine_alpha_by_table(tables, y, u_small, v_small) -> np.ndarray:
