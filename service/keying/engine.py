@@ -16,7 +16,7 @@ import re
 import subprocess
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -166,6 +166,7 @@ def plan_matte(path: Path, info: VideoInfo, options: KeyOptions) -> tuple[matte.
                 key = _detect_key_color(planes)
             except ValueError as exc:
                 raise JobFailed(str(exc)) from None
+        key = replace(key, **_coding(info))  # found in the footage's levels: read as it codes them
     noise = _screen_noise(key, planes)
     # Screen the key leaves opaque (a hot spot) is keyed frame by frame against the screen around it
     # (see plate). Its spread would count as noise, and where that moves the clip points, key the
@@ -387,7 +388,7 @@ def key_video(
         decoding.abandon()
         raise
     frames_done = _run_pipeline(decoding, encoder, tables, layout, info, on_progress, should_stop)
-    return KeyResult(frames_done, info.frame_count_estimate, key.to_hex(**_coding(info)), info)
+    return KeyResult(frames_done, info.frame_count_estimate, key.to_hex(), info)
 
 
 class _Decoding:

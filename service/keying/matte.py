@@ -19,7 +19,7 @@ that nears opaque, and brought to 0 with it at the screen end: the curve stays c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -70,11 +70,13 @@ _RANGES = {False: (16.0, 219.0, 224.0), True: (0.0, 255.0, 255.0)}
 
 @dataclass(frozen=True)
 class KeyColor:
-    """The screen colour in limited-range YUV."""
+    """The screen colour in the footage's 8-bit YUV, and how that YUV encodes RGB."""
 
     y: float
     u: float
     v: float
+    matrix: str = "bt709"
+    full_range: bool = False
 
     @property
     def chroma(self) -> np.ndarray:
@@ -84,16 +86,21 @@ class KeyColor:
     def is_blue(self) -> bool:
         return self.u > 128.0
 
-    def to_hex(self, matrix: str = "bt709", full_range: bool = False) -> str:
-        kr, kb = _MATRICES[matrix]
-        kg = 1 - kr - kb
-        black, luma_span, chroma_span = _RANGES[full_range]
-        y = (self.y - black) / luma_span
-        pb, pr = (self.u - 128) / chroma_span, (self.v - 128) / chroma_span
-        r = y + 2 * (1 - kr) * pr
-        b = y + 2 * (1 - kb) * pb
-        g = (y - kr * r - kb * b) / kg
-        rgb = np.clip(np.round(np.array([r, g, b]) * 255), 0, 255).astype(int)
+    def rgb(self, y, u, v) -> np.ndarray:
+        """R, G, B (0..1, stacked on a new first axis) of YUV levels coded as this colour is."""
+        kr, kb = _MATRICES[self.matrix]
+        black, luma_span, chroma_span = _RANGES[self.full_range]
+        luma = (np.asarray(y, np.float32) - black) / luma_span
+        pb, pr = (np.asarray(u, np.float32) - 128) / chroma_span, (np.asarray(v, np.float32) - 128) / chroma_span
+        r, b = luma + 2 * (1 - kr) * pr, luma + 2 * (1 - kb) * pb
+        return np.stack([r, (luma - kr * r - kb * b) / (1 - kr - kb), b])
+
+    def to_hex(self, matrix: str | None = None, full_range: bool | None = None) -> str:
+        """As ``#rrggbb``, read with this colour's own coding unless another is given."""
+        coded = replace(
+            self, matrix=matrix or self.matrix, full_range=self.full_range if full_range is None else full_range
+        )
+        rgb = np.clip(np.round(coded.rgb(self.y, self.u, self.v) * 255), 0, 255).astype(int)
         return "#" + "".join(f"{c:02x}" for c in rgb)
 
 
@@ -106,6 +113,8 @@ def key_color_from_hex(value: str, matrix: str = "bt709", full_range: bool = Fal
         y=black + luma_span * y,
         u=128 + chroma_span * (b - y) / (2 * (1 - kb)),
         v=128 + chroma_span * (r - y) / (2 * (1 - kr)),
+        matrix=matrix,
+        full_range=full_range,
     )
 
 

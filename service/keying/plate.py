@@ -40,6 +40,7 @@ GROW_LUMA, GROW_CHROMA = 12.0, 0.08
 # darker, in proportion): light added to a screen leaves its chroma, while glass over it takes away
 # as much as it covers (and every step over a few partly covered cells could be small).
 GROW_KEEPS_CHROMA = 0.9
+CLIPPED = 0.97  # of full scale: the screen's own channel (green or blue) at its ceiling
 GROW_SHARE = 0.5  # of a cell's samples looked at, screen-coloured: fewer is the screen's edge
 MISSED_SHARE = 0.25  # of them screen-coloured and not keyed transparent: fewer, the table keys the cell
 # Screen-coloured: key-direction chroma at least this share of the key's, within 45 degrees of its hue
@@ -183,9 +184,11 @@ def _grow(
         reference = neighbour_sum[:, frontier[0], frontier[1]] / neighbour_count[frontier]  # Y, U, V, anchor's C, Y
         cell = growth.screen[:, frontier[0], frontier[1]]
         off = cell - reference[:3]
-        # Less light takes chroma away in proportion; more light adds none.
+        # Less light takes chroma away in proportion; more light adds none, unless the screen's own
+        # channel is at its ceiling (overexposed), where the light added shows as less chroma.
         dimmed = np.minimum(1.0, (cell[0] - 16.0) / np.maximum(reference[4] - 16.0, 1.0))
         kept = np.hypot(cell[1] - 128.0, cell[2] - 128.0) >= GROW_KEEPS_CHROMA * reference[3] * dimmed
+        kept |= key.rgb(*cell)[2 if key.is_blue else 1] >= CLIPPED
         taken = (np.abs(off[0]) <= GROW_LUMA) & (np.hypot(off[1], off[2]) <= chroma_tolerance) & kept
         judged_with[frontier] = neighbour_count[frontier]
         if not taken.any():
