@@ -366,7 +366,16 @@ def test_the_screen_plate_follows_uneven_light_and_reaches_behind_the_subject():
     assert no_screen.planes[:, 0, 0].tolist() == [130.0, 110.0, 90.0]
 
 
-@pytest.mark.parametrize(("screen", "white"), [((63, 163, 90), 70), ((0, 177, 64), 70), ((42, 85, 184), 60)])
+@pytest.mark.parametrize(
+    ("screen", "white"),
+    [
+        ((63, 163, 90), 70),
+        ((0, 177, 64), 70),
+        ((42, 85, 184), 60),
+        ((0, 0, 255), 70),  # overexposed: blue at its ceiling, so the spot adds white as less chroma
+        ((0, 255, 0), 70),
+    ],
+)
 def test_a_hot_spot_on_the_screen_keys_away_but_a_subject_of_its_colour_with_an_edge_does_not(screen, white):
     rows, cols = np.mgrid[0:360, 0:640].astype(float)
     rgb = np.array(screen, float) * (0.8 + 0.3 * cols / 640)[..., None]  # lit unevenly, as screens are
@@ -381,7 +390,7 @@ def test_a_hot_spot_on_the_screen_keys_away_but_a_subject_of_its_colour_with_an_
     by_table = engine_alpha_by_table(tables, y, u[::2, ::2], v[::2, ::2])
     alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])[3]
     spot_rim = (spot > 0.4) & (spot < 0.8)
-    assert by_table[spot_rim].mean() > 40, "judged against the key alone, the spot's rim reads partly opaque"
+    assert by_table[spot_rim].mean() > 25, "judged against the key alone, the spot's rim reads partly opaque"
     assert alpha[spot > 0.4].mean() < 10, "judged against the screen around it, the spot keys away"
     assert alpha[box].mean() > by_table[box].mean() - 5, "the subject is not taken for more of the spot"
     assert abs(alpha[glass].mean() - by_table[glass].mean()) < 5, "nor is glass over the screen"
