@@ -13,12 +13,15 @@ reaches a little lower.
 Some of a screen the clip's key does not make transparent at all: a hot spot, where a light too
 near the screen (or its sheen) adds white, is brighter than the screen elsewhere with no more
 colour, which is how glass or smoke over the screen looks too. Pixel by pixel the two cannot be
-told apart; by place they can. The screen changes smoothly, so the plate grows from the cells
-keyed transparent into neighbouring cells whose screen-coloured samples are near the screen next
-to them (within GROW_LUMA and GROW_CHROMA), step by step, and a hot spot is reached from its
-rim. A subject in the screen's hue has an edge, a step no smooth screen makes, and is not
-entered. The grown cells whose screen is not the key's colour in some light are keyed again against the
-screen measured there (``matte.rekey_off_key``).
+told apart; by place they can. The screen changes smoothly, so the plate grows, cell by cell, from
+cells the table keyed almost fully (SEED_SHARE) into neighbouring cells with screen-coloured samples
+it left opaque, where their median is near the screen next to them (GROW_LUMA, GROW_CHROMA) and
+keeps the chroma of the screen it came from (GROW_KEEPS_CHROMA, unless the screen's own channel is
+at its ceiling): a hot spot is reached from its rim, a two-light screen from its keyed side. A
+subject in the screen's hue has an edge, a step no smooth screen makes, and glass over the screen
+takes chroma away as far as it covers: neither is entered. Grown cells whose screen is not the
+key's colour in some light (``off_key``) take the screen found there into the plate and are keyed
+again against it (``matte.rekey_off_key``).
 """
 
 from __future__ import annotations
