@@ -55,7 +55,7 @@ format: install
 bench-quality: install  ## alpha error and composite PSNR vs FFmpeg chromakey, on clips with ground truth
 	$(BIN)/python -m scripts.bench.quality
 
-bench-random: install  ## our engine on random scenes the bench's clips do not have (--scenes, --seed via ARGS)
+bench-random: install  ## our engine on random scenes the bench's clips do not have (--scenes, --seed, --light via ARGS)
 	$(BIN)/python -m scripts.bench.random_scenes $(ARGS)
 
 bench-speed: install  ## 10 s 1080p30: our engine vs the seed's command vs the decode+encode floor

@@ -8,12 +8,15 @@ same way (exact ground truth, H.264 4:2:0) with everything else random:
 - shirt, patch, prop, hair and blurred-box colours of any hue, as long as they carry less than 30 %
   of the screen's chroma in the screen's direction (more is the screen's own colour, which no keyer
   can tell from the screen); a skin tone for the face;
-- near-neutral glass 20-80 % opaque; motion blur of 10-70 px in any direction.
+- near-neutral glass 20-80 % opaque; motion blur of 10-70 px in any direction;
+- with --light hot-spot, white light of 30-90 levels added near the top left; with --light
+  two-lights, a hue that walks across the frame (red and blue 20-40 levels apart from edge to edge).
+  The scenes are the same as with even light (the light is drawn from a generator of its own).
 
 Our engine (no parameters) and FFmpeg's chromakey + despill given the true screen colour; the
 summary lines are what the README quotes.
 
-Run: make bench-random   (options: --scenes N --seed S)
+Run: make bench-random   (options via ARGS: --scenes N --seed S --light even|hot-spot|two-lights)
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import argparse
 import colorsys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -73,19 +77,29 @@ def draw_scene(rng: np.random.Generator, index: int) -> Scene:
     )
 
 
+def lit(scene: Scene, light: str, rng: np.random.Generator) -> Scene:
+    """``scene`` under ``light`` (see the module docstring)."""
+    if light == "hot-spot":
+        return replace(scene, hot_spot=float(rng.uniform(30, 90)))
+    if light == "two-lights":
+        return replace(scene, hue_walk=float(rng.uniform(20, 40)))
+    return scene
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenes", type=int, default=16)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--light", choices=("even", "hot-spot", "two-lights"), default="even")
     arguments = parser.parse_args()
-    rng = np.random.default_rng(arguments.seed)
-    print(f"{quality.W}x{quality.H}, {FRAMES} frames per scene, seed {arguments.seed}\n")
+    rng, light_rng = np.random.default_rng(arguments.seed), np.random.default_rng([arguments.seed, 1])
+    print(f"{quality.W}x{quality.H}, {FRAMES} frames per scene, seed {arguments.seed}, {arguments.light} light\n")
     print(f"{HEADER}\n{'-' * len(HEADER)}")
     scores: dict[str, list[dict[str, float]]] = {}
     refused = 0
     with tempfile.TemporaryDirectory() as tmp:
         for index in range(arguments.scenes):
-            clip = quality.render(draw_scene(rng, index), frames=FRAMES)
+            clip = quality.render(lit(draw_scene(rng, index), arguments.light, light_rng), frames=FRAMES)
             try:
                 results = quality.run_clip(Path(tmp), clip, quality.ours_and_hand_tuned)
             except JobFailed as failure:

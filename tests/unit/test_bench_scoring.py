@@ -47,3 +47,19 @@ def test_random_scenes_are_green_or_blue_screens_with_subjects_a_keyer_can_tell_
         assert 0.2 <= scene.glass_opacity <= 0.8 and 10 <= scene.blur_px <= 70
     blue = [scene.screen_rgb[2] > scene.screen_rgb[1] for scene in scenes]
     assert 0.25 < np.mean(blue) < 0.55, "both kinds of screen are drawn"
+
+
+def test_a_hot_spot_adds_white_near_the_top_left_and_two_lights_turn_the_hue_across_the_frame():
+    rng = np.random.default_rng(0)
+    scene = random_scenes.draw_scene(rng, 0)
+    assert random_scenes.lit(scene, "even", rng) == scene
+    hot, walk = random_scenes.lit(scene, "hot-spot", rng), random_scenes.lit(scene, "two-lights", rng)
+    assert 30 <= hot.hot_spot <= 90 and 20 <= walk.hue_walk <= 40
+    yy, xx = np.mgrid[0 : quality.H, 0 : quality.W].astype(np.float32)
+    even_plate, hot_plate, walk_plate = (quality._screen_plate(s, yy, xx) for s in (scene, hot, walk))
+    added = hot_plate - even_plate
+    spot = (int(0.3 * quality.H), int(0.3 * quality.W))
+    assert np.allclose(added[spot], hot.hot_spot, rtol=0.01) and np.abs(added[:, -1]).max() < 0.05 * hot.hot_spot
+    turned = walk_plate - even_plate
+    assert turned[0, -1, 0] > 0.45 * walk.hue_walk and turned[0, -1, 2] < -0.45 * walk.hue_walk
+    assert turned[0, 0, 0] < -0.45 * walk.hue_walk and np.allclose(turned[..., 1], 0)
