@@ -76,14 +76,15 @@ class ScreenPlate:
 
     def off_key_per_sample(self, shape: tuple[int, int]) -> np.ndarray:
         """For every chroma sample of a plane of ``shape``: is it in an ``off_key`` cell."""
-        if self.off_key is None:
-            return np.zeros(shape, bool)
-        return np.repeat(np.repeat(self.off_key, self.cell, axis=1), self.cell, axis=0)[: shape[0], : shape[1]]
+        return np.zeros(shape, bool) if self.off_key is None else self._per_sample(self.off_key, shape)
 
     def darkest_per_sample(self, shape: tuple[int, int]) -> np.ndarray:
         """``darkest`` for every chroma sample of a plane of ``shape``."""
+        return self._per_sample(self.darkest, shape)
+
+    def _per_sample(self, per_cell: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         # Columns first: repeating whole rows afterwards is a plain copy (five times faster).
-        return np.repeat(np.repeat(self.darkest, self.cell, axis=1), self.cell, axis=0)[: shape[0], : shape[1]]
+        return np.repeat(np.repeat(per_cell, self.cell, axis=1), self.cell, axis=0)[: shape[0], : shape[1]]
 
 
 def measure(
