@@ -450,9 +450,7 @@ def judge_dark_samples_at(
     if not samples.size:
         return
     index = _table_index(floor.ravel()[samples], u.ravel()[samples], v.ravel()[samples])
-    entries = tables.packed[index].view(np.uint8).reshape(-1, 4)
-    fields.packed.reshape(-1, 4)[samples] = entries
-    alpha.ravel()[samples] = entries[:, ALPHA]
+    _store(fields, alpha, samples, tables.packed[index].view(np.uint8).reshape(-1, 4))
 
 
 def rekey_off_key(
@@ -498,6 +496,12 @@ def rekey_off_key(
     despilled_back = ((entries[:, DESPILL_U] - 128.0) + 1j * (entries[:, DESPILL_V] - 128.0)) / mapping
     entries[:, DESPILL_U] = np.clip(np.round(despilled_back.real + 128.0), 0, 255)
     entries[:, DESPILL_V] = np.clip(np.round(despilled_back.imag + 128.0), 0, 255)
+    _store(fields, alpha, samples, entries)
+
+
+def _store(fields: Fields, alpha: np.ndarray, samples: np.ndarray, entries: np.ndarray) -> None:
+    """Put table ``entries`` ((n, 4) bytes) at ``samples`` (flat indices) of ``fields``, and their
+    alpha into ``alpha`` (the contiguous copy of ``fields.alpha`` the caller keeps)."""
     fields.packed.reshape(-1, 4)[samples] = entries
     alpha.ravel()[samples] = entries[:, ALPHA]
 
