@@ -18,7 +18,6 @@ import numpy as np
 # is damped, so sensor noise on flat luma does not turn into alpha noise.
 GUIDE_EPSILON = 4.0
 _OFFSETS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]  # a 3x3 window, row by row
-_OFFSET_ROWS, _OFFSET_COLS = (np.array(axis) for axis in zip(*_OFFSETS, strict=True))
 SUB_POSITIONS = [(0, 0), (0, 1), (1, 0), (1, 1)]  # the four luma samples of a chroma sample
 
 
@@ -78,15 +77,15 @@ def edge_blocks(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows[inside], cols[inside]
 
 
-def _windows(plane: np.ndarray, at: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """The 3x3 window around each (row, col) of ``plane``, edges repeated, as a (9, n) float32
-    array (indices clipped rather than the plane padded: a padded copy costs more than the few
-    thousand windows)."""
+def _window_indices(at: tuple[np.ndarray, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    """Flat indices (9, n) of the 3x3 window around each (row, col) in a plane of ``shape``, edges
+    repeated (indices clipped rather than the plane padded: a padded copy costs more than the few
+    thousand windows; flat indices, made once for both planes, cost a third of 2-D ones)."""
     rows, cols = at
-    height, width = plane.shape
-    window_rows = np.clip(rows[None, :] + _OFFSET_ROWS[:, None], 0, height - 1)
-    window_cols = np.clip(cols[None, :] + _OFFSET_COLS[:, None], 0, width - 1)
-    return plane[window_rows, window_cols].astype(np.float32)
+    height, width = shape
+    row_starts = np.stack([np.maximum(rows - 1, 0), rows, np.minimum(rows + 1, height - 1)]) * width
+    window_cols = np.stack([np.maximum(cols - 1, 0), cols, np.minimum(cols + 1, width - 1)])
+    return (row_starts[:, None] + window_cols[None, :]).reshape(len(_OFFSETS), -1)
 
 
 def upsample_alpha(
@@ -122,8 +121,10 @@ def _refine_edges(
     rows: np.ndarray,
     cols: np.ndarray,
 ) -> None:
-    window_alpha = _windows(alpha, (rows, cols))
-    window_luma = _windows(luma_small, (rows, cols))
+    """Write the edge blocks at (``rows``, ``cols``) into ``full`` (contiguous, twice ``alpha``'s size)."""
+    windows = _window_indices((rows, cols), alpha.shape)
+    window_alpha = np.take(alpha.ravel(), windows).astype(np.float32)
+    window_luma = np.take(luma_small.ravel(), windows).astype(np.float32)
     mean_alpha, mean_luma = window_alpha.mean(axis=0), window_luma.mean(axis=0)
     covariance = (window_alpha * window_luma).mean(axis=0) - mean_alpha * mean_luma
     variance = np.maximum((window_luma * window_luma).mean(axis=0) - mean_luma * mean_luma, 0.0)
@@ -134,8 +135,10 @@ def _refine_edges(
     # keying process's CPU on a two-core machine).
     base_alpha, base_luma = (np.einsum("pk,kn->pn", _BILINEAR, window) for window in (window_alpha, window_luma))
     height, width = luma.shape
+    flat_full, flat_luma = full.reshape(-1), luma.ravel()  # both views: written and read in place
     for position, (sub_y, sub_x) in enumerate(SUB_POSITIONS):
         full_rows, full_cols = rows * 2 + sub_y, cols * 2 + sub_x
-        detail = luma[np.minimum(full_rows, height - 1), np.minimum(full_cols, width - 1)] - base_luma[position]
+        at_luma = np.minimum(full_rows, height - 1) * width + np.minimum(full_cols, width - 1)
+        detail = np.take(flat_luma, at_luma) - base_luma[position]
         refined = base_alpha[position] + slope * detail + 0.5
-        full[full_rows, full_cols] = np.clip(refined, 0, 255).astype(np.uint8)
+        flat_full[full_rows * full.shape[1] + full_cols] = np.clip(refined, 0, 255).astype(np.uint8)

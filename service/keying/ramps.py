@@ -44,6 +44,7 @@ MIX_BELOW = 0.92  # nearer the top than this, a sample keeps the table's alpha
 MIN_LOW_SAMPLES = 2
 MIN_CONTRAST = 20.0  # levels between screen and subject: below it the rise is too short to measure
 OFF_LINE = 0.12  # of the subject's distance from the screen, plus RISE_BY for the noise
+SHORT_WALK = 32  # samples from the screen measured first (see soften_ramps)
 
 
 def reach(chroma_width: int) -> int:
@@ -60,21 +61,56 @@ def soften_ramps(alpha: np.ndarray, planes: tuple[np.ndarray, np.ndarray, np.nda
     if not starts.size:
         return
     far = reach(alpha.shape[1])
-    span = np.arange(-far, far + 1)
-    inside = (span >= -np.minimum(behind, far)[:, None]) & (span <= np.minimum(ahead, far)[:, None])
-    windows = starts[:, None] + steps[:, None] * np.where(inside, span, 0)
-    flat_alpha = np.reshape(alpha, -1, copy=False)  # a view: the result is written through it
-    screen = (flat_alpha[windows[:, :far]] == 0) & inside[:, :far]
-    reaches_screen = np.flatnonzero(screen.any(axis=1))
-    if not reaches_screen.size:
-        return
-    windows, screen, inside = windows[reaches_screen], screen[reaches_screen], inside[reaches_screen]
-    last_screen = (far - 1) - np.argmax(screen[:, ::-1], axis=1)
-    colours = _colours_less_screen(planes, plate, windows, last_screen, alpha.shape[1])
+    flat_alpha = np.reshape(alpha, -1, copy=False)  # a view: results are written through it
+    gap = _screen_behind(flat_alpha, starts, steps, np.minimum(behind, far))
+    found = np.flatnonzero(gap)
+    walks = (starts[found], steps[found], gap[found], np.minimum(ahead[found], far))
+    # Most ramps are short: each walk is measured over SHORT_WALK samples from the screen, and only
+    # those whose ramp runs on to the end of that are measured again over the whole reach.
+    ran_on = _soften_walks(flat_alpha, planes, plate, walks, SHORT_WALK)
+    if ran_on.size:
+        longer = tuple(part[ran_on] for part in walks)
+        _soften_walks(flat_alpha, planes, plate, longer, int(longer[2].max()) + far + 1)
+
+
+def _screen_behind(flat_alpha: np.ndarray, starts: np.ndarray, steps: np.ndarray, behind: np.ndarray) -> np.ndarray:
+    """How many samples back from each start the nearest screen sample (alpha 0) lies, within
+    ``behind``; 0 where there is none. The near ones are looked at first: most are a step or two."""
+    gap = np.zeros_like(starts)
+    first = 1
+    for last in (min(SHORT_WALK // 2, int(behind.max(initial=0))), int(behind.max(initial=0))):
+        pending = np.flatnonzero((gap == 0) & (behind >= first))
+        if pending.size and last >= first:
+            back = np.minimum(np.arange(first, last + 1), behind[pending, None])  # no further than the frame's edge
+            screen = flat_alpha[starts[pending, None] - steps[pending, None] * back] == 0
+            hit = screen.any(axis=1)
+            gap[pending[hit]] = first + np.argmax(screen[hit], axis=1)
+        first = last + 1
+    return gap
+
+
+def _soften_walks(
+    flat_alpha: np.ndarray,
+    planes: tuple[np.ndarray, np.ndarray, np.ndarray],
+    plate: ScreenPlate,
+    walks: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    length: int,
+) -> np.ndarray:
+    """Measure each walk over ``length`` samples from its last screen sample, lower alpha where it
+    is a mix; returns which walks' ramps ran on to the end (not measured, nor changed)."""
+    starts, steps, gap, ahead = walks
+    offsets = np.arange(length) - gap[:, None]  # from the start: the last screen sample is at -gap
+    inside = offsets <= ahead[:, None]
+    windows = starts[:, None] + steps[:, None] * np.where(inside, offsets, 0)
+    width = planes[0].shape[1]
+    colours = _colours_less_screen(planes, plate, windows, np.zeros_like(gap), width)
     colours[:, ~inside] = 0
-    mixed, share = _mixes(colours, last_screen, start=far)
+    mixed, share, top_end = _mixes(colours, np.zeros_like(gap), start=gap)
+    ran_on = top_end >= length
+    mixed[ran_on] = False
     hit = np.nonzero(mixed)
     np.minimum.at(flat_alpha, windows[hit], np.round(share[hit] * 255).astype(np.uint8))
+    return np.flatnonzero(ran_on)
 
 
 def _walk_starts(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -115,8 +151,11 @@ def _colours_less_screen(
     return colour
 
 
-def _mixes(colours: np.ndarray, last_screen: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
-    """Which window samples are mixes (module docstring), and each sample's share of the subject.
+def _mixes(
+    colours: np.ndarray, last_screen: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which window samples are mixes (module docstring), each sample's share of the subject, and
+    where each ramp's measurement ends (RISE_OVER past its last rising sample).
 
     ``start`` is where in each window the walk started (the first opaque sample)."""
     distance = np.sqrt((colours * colours).sum(axis=0))
@@ -138,4 +177,4 @@ def _mixes(colours: np.ndarray, last_screen: np.ndarray, start: int) -> tuple[np
     gradual = np.where(to_top, steps, 0).max(axis=1) <= MAX_STEP
     low = (mixing & (share < 0.5)).sum(axis=1)
     is_mix = (top_end > start) & (top > MIN_CONTRAST) & straight & gradual & (low >= MIN_LOW_SAMPLES)
-    return mixing & is_mix[:, None], np.clip(share, 0, 1)
+    return mixing & is_mix[:, None], np.clip(share, 0, 1), top_end

@@ -88,13 +88,17 @@ def _unmix_luma(
         return
     rows, cols = np.divmod(chroma_samples, chroma_width)
     height, width = y.shape
-    # All four luma pixels of every sample at once: (4, n) rows and columns.
+    # All four luma pixels of every sample at once: (4, n) flat indices.
     full_rows = rows * 2 + np.array([[sub_y] for sub_y, _ in SUB_POSITIONS])
     full_cols = cols * 2 + np.array([[sub_x] for _, sub_x in SUB_POSITIONS])
-    inside = (full_rows < height) & (full_cols < width)
-    pixels = (full_rows * width + full_cols)[inside]
-    screen_y = np.broadcast_to(plate.at(rows, cols)[0], inside.shape)[inside]
-    pixel_alpha = alpha.ravel()[pixels]
-    soft = _is_partial(pixel_alpha)
-    subject = _unmixed(y.ravel()[pixels[soft]], screen_y[soft], pixel_alpha[soft])
-    out_y.ravel()[pixels[soft]] = np.clip(np.round(subject), 0, 255).astype(np.uint8)
+    screen_y = np.broadcast_to(plate.luma_at(rows, cols), full_rows.shape)
+    pixels = full_rows * width + full_cols
+    if height % 2 or width % 2:  # the last row or column of samples covers fewer pixels
+        inside = (full_rows < height) & (full_cols < width)
+        pixels, screen_y = pixels[inside], screen_y[inside]
+    pixels, screen_y = pixels.ravel(), screen_y.ravel()
+    pixel_alpha = np.take(alpha.ravel(), pixels)
+    soft = np.flatnonzero(_is_partial(pixel_alpha))
+    pixels = pixels[soft]
+    subject = _unmixed(np.take(y.ravel(), pixels), screen_y[soft], pixel_alpha[soft])
+    out_y.ravel()[pixels] = np.clip(np.round(subject), 0, 255).astype(np.uint8)
