@@ -537,10 +537,13 @@ def luma_at_chroma_resolution(y: np.ndarray, chroma_shape: tuple[int, int]) -> n
     h, w = y.shape
     if h != ch * 2 or w != cw * 2:
         y = np.pad(y, ((0, ch * 2 - h), (0, cw * 2 - w)), mode="edge")
-    # Row pairs first, then column pairs, in uint16 (a third faster than four strided views);
-    # the rounding shift writes straight into the uint8 result.
-    rows = np.add(y[0::2], y[1::2], dtype=np.uint16)
-    total = np.add(rows[:, 0::2], rows[:, 1::2])
+    # Each pair of neighbouring pixels read as one little-endian uint16 word (left + 256 * right):
+    # its two bytes are summed in uint16, then row pairs. Contiguous passes only, a quarter faster
+    # than summing strided views.
+    words = np.ascontiguousarray(y).view("<u2")
+    pair_sums = np.bitwise_and(words, np.uint16(255))
+    pair_sums += words >> 8
+    total = pair_sums[0::2] + pair_sums[1::2]
     total += 2
     return np.right_shift(total, 2, out=np.empty(total.shape, np.uint8), casting="unsafe")
 
