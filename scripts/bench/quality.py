@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,8 +97,8 @@ def _screen_plate(scene: Scene, yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
 
 def _subject(scene: Scene, t: float, yy: np.ndarray, xx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The subject at time ``t`` (0..1): its alpha and its colour F, both exact."""
-    alpha = np.zeros((H, W), np.float32)
-    fore = np.zeros((H, W, 3), np.float32)
+    alpha = np.zeros(xx.shape, np.float32)
+    fore = np.zeros((*xx.shape, 3), np.float32)
     body = ((np.abs(xx - (0.35 * W)) < 70) & (yy > 0.45 * H)).astype(np.float32)
     alpha = _paint(fore, alpha, body, scene.shirt)
     patch = (np.abs(xx - 0.35 * W + 40) < 18) & (yy > 0.6 * H) & (yy < 0.8 * H)
@@ -114,7 +115,7 @@ def _subject(scene: Scene, t: float, yy: np.ndarray, xx: np.ndarray) -> tuple[np
     glass = (np.abs(xx - 0.8 * W) < 45) & (np.abs(yy - 0.35 * H) < 45)
     alpha = _paint(fore, alpha, glass.astype(np.float32) * scene.glass_opacity, scene.glass)  # semi-transparent
     # Motion blur: a box moving blur_px per frame, averaged over the exposure.
-    blur = np.zeros((H, W), np.float32)
+    blur = np.zeros(xx.shape, np.float32)
     dx, dy = np.cos(np.radians(scene.blur_angle_deg)), np.sin(np.radians(scene.blur_angle_deg))
     for sub in range(8):
         x0 = 0.05 * W + 300 * t + scene.blur_px * dx * sub / 8
@@ -123,30 +124,55 @@ def _subject(scene: Scene, t: float, yy: np.ndarray, xx: np.ndarray) -> tuple[np
     return _paint(fore, alpha, blur, scene.blurred), fore
 
 
-def render(scene: Scene, frames: int = FRAMES) -> Clip:
-    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+def render_frames(
+    scene: Scene, frames: int = FRAMES, size: tuple[int, int] = (W, H)
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Each frame's composite (RGB uint8), true alpha and true (un-spilled) colour F.
+
+    The scene is drawn in the bench's own W x H units, scaled to ``size``: at 1920x1080 every
+    object, strand and blur is three times as many pixels wide.
+    """
+    width, height = size
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    yy *= np.float32(H / height)
+    xx *= np.float32(W / width)
     plate = _screen_plate(scene, yy, xx)
-    composites, alphas, fores = [], [], []
     for index in range(frames):
         alpha, fore = _subject(scene, index / frames, yy, xx)
         # Spill: light bounced off the screen adds a little of its colour to the subject.
         tinted = np.clip(fore + scene.spill * 0.12 * np.array(scene.screen_rgb, np.float32), 0, 255)
         composite = tinted * alpha[..., None] + plate * (1 - alpha[..., None])
         composite += RNG.normal(0, scene.noise, composite.shape)  # sensor noise
-        composites.append(np.clip(np.round(composite), 0, 255).astype(np.uint8))
-        alphas.append(alpha)
-        fores.append(fore)  # the truth is the un-spilled colour
+        yield np.clip(np.round(composite), 0, 255).astype(np.uint8), alpha, fore  # the truth is un-spilled
+
+
+def render(scene: Scene, frames: int = FRAMES) -> Clip:
+    composites, alphas, fores = zip(*render_frames(scene, frames), strict=True)
     return Clip(scene.name, scene.screen_rgb, scene.spill, np.stack(composites), np.stack(alphas), np.stack(fores))
 
 
+def encode_frames(frames: Iterable[np.ndarray], path: Path, fps: int = FPS) -> None:
+    """H.264 4:2:0 (BT.709, limited range) of RGB frames, as a camera would write them."""
+    process: subprocess.Popen | None = None
+    for frame in frames:
+        if process is None:
+            height, width = frame.shape[:2]
+            process = subprocess.Popen(
+                [FF, "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
+                 "-s", f"{width}x{height}", "-r", str(fps), "-i", "-",
+                 "-vf", "scale=out_color_matrix=bt709:out_range=tv", "-c:v", "libx264",
+                 "-preset", "medium", "-crf", "16", "-pix_fmt", "yuv420p", *BT709, str(path)],
+                stdin=subprocess.PIPE,
+            )  # fmt: skip
+        process.stdin.write(frame.tobytes())
+    if process is not None:
+        process.stdin.close()
+        if process.wait():
+            raise RuntimeError(f"x264 failed writing {path}")
+
+
 def encode(clip: Clip, path: Path) -> None:
-    process = subprocess.Popen(
-        [FF, "-hide_banner", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}",
-         "-r", str(FPS), "-i", "-", "-vf", "scale=out_color_matrix=bt709:out_range=tv", "-c:v", "libx264",
-         "-preset", "medium", "-crf", "16", "-pix_fmt", "yuv420p", *BT709, str(path)],
-        stdin=subprocess.PIPE,
-    )  # fmt: skip
-    process.communicate(clip.frames.tobytes())
+    encode_frames(clip.frames, path)
 
 
 def hex_of(rgb) -> str:
