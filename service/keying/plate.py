@@ -78,6 +78,10 @@ class ScreenPlate:
         """The screen's Y alone behind the chroma samples at (``rows``, ``cols``)."""
         return self.planes[0][rows // self.cell, cols // self.cell]
 
+    def chroma_at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The screen's U and V (2 x n) behind the chroma samples at (``rows``, ``cols``)."""
+        return self.planes[1:, rows // self.cell, cols // self.cell]
+
     def off_key_per_sample(self, shape: tuple[int, int]) -> np.ndarray:
         """For every chroma sample of a plane of ``shape``: is it in an ``off_key`` cell."""
         return np.zeros(shape, bool) if self.off_key is None else self._per_sample(self.off_key, shape)

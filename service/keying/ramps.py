@@ -65,6 +65,8 @@ def soften_ramps(alpha: np.ndarray, planes: tuple[np.ndarray, np.ndarray, np.nda
     gap = _screen_behind(flat_alpha, starts, steps, np.minimum(behind, far))
     found = np.flatnonzero(gap)
     walks = (starts[found], steps[found], gap[found], np.minimum(ahead[found], far))
+    rising = _rises_from_the_screen(planes, plate, walks)
+    walks = tuple(part[rising] for part in walks)
     # Most ramps are short: each walk is measured over SHORT_WALK samples from the screen, and only
     # those whose ramp runs on to the end of that are measured again over the whole reach.
     ran_on = _soften_walks(flat_alpha, planes, plate, walks, SHORT_WALK)
@@ -87,6 +89,28 @@ def _screen_behind(flat_alpha: np.ndarray, starts: np.ndarray, steps: np.ndarray
             gap[pending[hit]] = first + np.argmax(screen[hit], axis=1)
         first = last + 1
     return gap
+
+
+def _rises_from_the_screen(
+    planes: tuple[np.ndarray, np.ndarray, np.ndarray],
+    plate: ScreenPlate,
+    walks: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """Which walks can be mixes at all: a mix has MIN_LOW_SAMPLES samples on its ramp, so the
+    ramp rises from each of the first MIN_LOW_SAMPLES samples past the screen (``_mixes``).
+    Checked on those samples alone, before the whole walk is read: most walks (solid edges,
+    hair) fail it."""
+    starts, steps, gap, ahead = walks
+    first = np.arange(1, MIN_LOW_SAMPLES + 1)
+    columns = np.concatenate([[0], first, first + RISE_OVER])  # the last screen sample, then each pair
+    offsets = columns - gap[:, None]
+    inside = offsets <= ahead[:, None]
+    windows = starts[:, None] + steps[:, None] * np.where(inside, offsets, 0)
+    colours = _colours_less_screen(planes, plate, windows, np.zeros_like(gap), planes[0].shape[1])
+    colours[:, ~inside] = 0
+    distance = np.sqrt((colours * colours).sum(axis=0))
+    pairs = 1 + MIN_LOW_SAMPLES
+    return np.flatnonzero((distance[:, pairs:] > distance[:, 1:pairs] + RISE_BY).all(axis=1))
 
 
 def _soften_walks(

@@ -21,9 +21,12 @@ from service.keying.plate import ScreenPlate
 MIN_ALPHA = 0.2
 
 
+# The divisor for each 8-bit alpha: alpha as a fraction, no less than MIN_ALPHA.
+_DIVISORS = np.maximum(np.arange(256, dtype=np.float32), np.float32(MIN_ALPHA * 255)) / np.float32(255)
+
+
 def _unmixed(mixed: np.ndarray, screen: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    divisor = np.maximum(alpha.astype(np.float32), np.float32(MIN_ALPHA * 255)) / np.float32(255)
-    return screen + (mixed.astype(np.float32) - screen) / divisor
+    return screen + (mixed.astype(np.float32) - screen) / np.take(_DIVISORS, alpha)
 
 
 def _is_partial(alpha: np.ndarray) -> np.ndarray:
@@ -45,12 +48,13 @@ def soft_pixels(
     ``edge_blocks`` (see ``edges.edge_blocks``), whose upsampled alpha may be partial too.
     """
     (y, u, v), (out_y, out_u, out_v) = planes, out_planes
-    partial = np.flatnonzero(_is_partial(alpha_small.ravel()))
+    soft = _is_partial(alpha_small)
+    partial = np.flatnonzero(soft)
     if not partial.size and not edge_blocks[0].size:
         return
     _unmix_chroma(tables, plate, u, v, alpha_small, partial, out_u, out_v)
-    width = u.shape[1]
-    _unmix_luma(plate, y, alpha, np.union1d(partial, edge_blocks[0] * width + edge_blocks[1]), width, out_y)
+    soft[edge_blocks] = True
+    _unmix_luma(plate, y, alpha, np.flatnonzero(soft), u.shape[1], out_y)
 
 
 def _unmix_chroma(
@@ -66,7 +70,7 @@ def _unmix_chroma(
     """Subject chroma for the partial ``samples`` (flat chroma indices), despilled, into ``out_u``/``out_v``."""
     if not samples.size:
         return
-    _, screen_u, screen_v = plate.at(*np.divmod(samples, u.shape[1]))
+    screen_u, screen_v = plate.chroma_at(*np.divmod(samples, u.shape[1]))
     alpha = alpha_small.ravel()[samples]
     subject_u, subject_v = _unmixed(u.ravel()[samples], screen_u, alpha), _unmixed(v.ravel()[samples], screen_v, alpha)
     along, across = matte.screen_signal(tables.key, subject_u, subject_v)
