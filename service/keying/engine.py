@@ -23,7 +23,7 @@ import numpy as np
 
 from service.errors import JobFailed, RetryableFailure
 from service.keying import edges, enclosure, encoders, matte, pipes, plate, ramps, unmix
-from service.keying.ffmpeg import base_args, ffmpeg_binary, safe_input_args, streaming_env
+from service.keying.ffmpeg import base_args, ffmpeg_binary, reuse_freed_memory, safe_input_args, streaming_env
 from service.keying.options import KeyOptions
 from service.keying.probe import VideoInfo, probe
 from service.keying.temporal import AlphaSmoother
@@ -371,6 +371,7 @@ def key_video(
         Cancelled: ``should_stop`` returned True before the end.
     """
     options = options or KeyOptions()
+    reuse_freed_memory()
     # A first frame that does not decode fails the decoders below as clearly as the probe would.
     info = info or probe(source, decode_first_frame=False)
     layout = FrameLayout(info.width, info.height)
