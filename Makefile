@@ -58,7 +58,7 @@ bench-quality: install  ## alpha error and composite PSNR vs FFmpeg chromakey, o
 bench-random: install  ## our engine on random scenes the bench's clips do not have (--scenes, --seed, --light via ARGS)
 	$(BIN)/python -m scripts.bench.random_scenes $(ARGS)
 
-bench-speed: install  ## 10 s 1080p30: our engine vs the seed's command vs the decode+encode floor
+bench-speed: install  ## 10 s 1080p30 (grainy, clean and edge-rich): our engine vs the seed's command vs the decode+encode floor
 	$(BIN)/python -m scripts.bench.speed $(ARGS)
 
 build: install  ## the Lambda zips Terraform deploys: build/function.zip and build/ffmpeg-layer.zip
