@@ -64,16 +64,27 @@ def _cell_minimum(padded: np.ndarray, cell: int) -> np.ndarray:
 
 
 def _flood(seeds: np.ndarray, passable: np.ndarray) -> np.ndarray | None:
-    """Cells 4-connected to ``seeds`` through ``passable`` cells; None if it does not settle."""
-    reached = seeds.copy()
+    """Cells 4-connected to ``seeds`` through ``passable`` cells; None if it does not settle.
+
+    Grown on the grid read as one flat line (contiguous shifts; a row's first and last cells are
+    kept from reaching the row before or after), and settled once a step adds no cell: growth
+    only adds, so equal counts mean equal sets.
+    """
+    rows, cols = passable.shape
+    reached, open_cells = seeds.ravel().copy(), passable.ravel()
+    # Where a step to the right (left) may arrive: not into a row's first (last) cell.
+    from_left, from_right = open_cells.copy(), open_cells.copy()
+    from_left[::cols], from_right[cols - 1 :: cols] = False, False
+    count = np.count_nonzero(reached)
     for _ in range(MAX_FLOOD_STEPS):
         grown = reached.copy()
-        grown[1:] |= reached[:-1]
-        grown[:-1] |= reached[1:]
-        grown[:, 1:] |= reached[:, :-1]
-        grown[:, :-1] |= reached[:, 1:]
-        grown &= passable
-        if np.array_equal(grown, reached):
-            return reached
-        reached = grown
+        grown[cols:] |= reached[:-cols]
+        grown[:-cols] |= reached[cols:]
+        grown[1:] |= reached[:-1] & from_left[1:]
+        grown[:-1] |= reached[1:] & from_right[:-1]
+        grown &= open_cells
+        grown_count = np.count_nonzero(grown)
+        if grown_count == count:
+            return grown.reshape(rows, cols)
+        reached, count = grown, grown_count
     return None
