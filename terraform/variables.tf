@@ -99,7 +99,7 @@ variable "max_duration_seconds" {
 }
 
 variable "max_pixels" {
-  description = "Largest frame accepted, in pixels per frame (default 3840x2160). The worker needs about 200 MB plus 256 bytes per pixel: 4K needs worker_memory_mb of at least 2225."
+  description = "Largest frame accepted, in pixels per frame (default 3840x2160). The worker needs about 240 MB plus 256 bytes per pixel: 4K needs worker_memory_mb of at least 2265."
   type        = number
   default     = 8294400
 }

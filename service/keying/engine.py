@@ -34,10 +34,11 @@ DETECTION_SAMPLES = 3
 DETECTION_WIDTH = 480
 SAMPLE_TIMEOUT_S = 60
 # Peak memory of one keying run (decoder, frame buffers, keying and the VP9-with-alpha encoder,
-# which dominates), measured from 720p to 4K: about 120 MB plus 225 bytes per pixel of frame.
+# which dominates), measured from 720p to 4K: about 120 MB plus 225 bytes per pixel of frame,
+# and up to about 40 MB more since the keying keeps freed memory for reuse (ffmpeg.reuse_freed_memory).
 # With a margin; terraform/modules/functions checks max_pixels against the worker's memory with
 # the same two numbers.
-MEMORY_BASE_MB = 200
+MEMORY_BASE_MB = 240
 MEMORY_BYTES_PER_PIXEL = 256
 ProgressCallback = Callable[[int, int], None]
 Planes = tuple[np.ndarray, np.ndarray, np.ndarray]  # Y, U, V

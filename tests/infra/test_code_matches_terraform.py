@@ -118,7 +118,7 @@ def test_worker_memory_model_is_the_engines_and_every_environment_fits_its_large
     tf = locals_of(MODULES / "functions")
     assert tf["keying_memory_base_mb"] == engine.MEMORY_BASE_MB
     assert tf["keying_memory_bytes_per_pixel"] == engine.MEMORY_BYTES_PER_PIXEL
-    for memory_mb in (1024, 2225, 4096, 10240):
+    for memory_mb in (1024, 2265, 4096, 10240):
         fits = terraform_arithmetic(tf["worker_pixels_that_fit"], {**tf, "worker_memory_mb": memory_mb})
         assert fits == engine.pixels_that_fit(memory_mb)
     function = resources(MODULES / "functions")[("aws_lambda_function", "this")]

@@ -1,9 +1,9 @@
 locals {
-  # Peak memory of one keying run: about 200 MB plus 256 bytes per pixel of frame, mostly the VP9
+  # Peak memory of one keying run: about 240 MB plus 256 bytes per pixel of frame, mostly the VP9
   # encoder's (MEMORY_BASE_MB and MEMORY_BYTES_PER_PIXEL in service/keying/engine.py; tests/infra
   # checks they agree). The worker refuses larger frames; the precondition below refuses a
   # max_pixels that its memory cannot key.
-  keying_memory_base_mb         = 200
+  keying_memory_base_mb         = 240
   keying_memory_bytes_per_pixel = 256
   worker_pixels_that_fit        = floor((var.worker_memory_mb - local.keying_memory_base_mb) * 1048576 / local.keying_memory_bytes_per_pixel)
 
@@ -160,7 +160,7 @@ resource "aws_lambda_function" "this" {
   lifecycle {
     precondition {
       condition     = each.key != "worker" || var.max_pixels <= local.worker_pixels_that_fit
-      error_message = "max_pixels is more than worker_memory_mb can key: a run takes about 200 MB plus 256 bytes per pixel of frame (3840x2160 needs 2225 MB). Raise worker_memory_mb or lower max_pixels."
+      error_message = "max_pixels is more than worker_memory_mb can key: a run takes about 240 MB plus 256 bytes per pixel of frame (3840x2160 needs 2265 MB). Raise worker_memory_mb or lower max_pixels."
     }
   }
 }
