@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from service import wiring
 from service.handlers import submit, uploads, worker
 from service.jobs import ERROR, PENDING
+from service.keying import engine
 from tests.events import FakeContext, api_event, get_status, sqs_event
 
 VALID_URL = "https://videos.example.com/take-1.mp4"
@@ -177,14 +178,15 @@ def test_retryable_failures_are_retried_then_end_in_error_on_the_last_attempt(aw
 
 def test_a_frame_larger_than_the_worker_memory_can_key_ends_in_error_saying_so(aws, clips, monkeypatch):
     session, resources = aws
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "201")  # room for 4,096 pixels, not 320x240
+    memory_mb = engine.MEMORY_BASE_MB + 1  # room for 4,096 pixels, not 320x240
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", str(memory_mb))
     wiring.reset()
     session.client("s3").upload_file(str(clips["silent"]), resources.names.input_bucket, "ok.mp4")
     job_id = post_submit({"inputUrl": f"s3://{resources.names.input_bucket}/ok.mp4"})[1]["jobId"]
     assert worker.handler(sqs_event(json.dumps({"jobId": job_id})), FakeContext()) == {"batchItemFailures": []}
     failed = get_status(job_id)[1]
     assert failed["status"] == ERROR
-    assert "320x240" in failed["error"] and "4,096 pixels" in failed["error"] and "201 MB" in failed["error"]
+    assert "320x240" in failed["error"] and "4,096 pixels" in failed["error"] and f"{memory_mb} MB" in failed["error"]
 
 
 class ContextWhereTimePasses(FakeContext):
