@@ -19,6 +19,13 @@ import numpy as np
 GUIDE_EPSILON = 4.0
 _OFFSETS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]  # a 3x3 window, row by row
 SUB_POSITIONS = [(0, 0), (0, 1), (1, 0), (1, 1)]  # the four luma samples of a chroma sample
+_SUB_ROWS, _SUB_COLS = (np.array(axis)[:, None] for axis in zip(*SUB_POSITIONS, strict=True))
+
+
+def sub_pixels(rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The full-resolution rows and columns (each 4 x n, in SUB_POSITIONS order) of the luma
+    pixels under the chroma samples at (``rows``, ``cols``)."""
+    return rows * 2 + _SUB_ROWS, cols * 2 + _SUB_COLS
 
 
 def _bilinear_weights() -> np.ndarray:
@@ -134,11 +141,13 @@ def _refine_edges(
     # for a while after a product this small and take CPU from the encoder (about 10 % of the
     # keying process's CPU on a two-core machine).
     base_alpha, base_luma = (np.einsum("pk,kn->pn", _BILINEAR, window) for window in (window_alpha, window_luma))
+    full_rows, full_cols = sub_pixels(rows, cols)
+    pixels = full_rows * full.shape[1] + full_cols
     height, width = luma.shape
-    flat_full, flat_luma = full.reshape(-1), luma.ravel()  # both views: written and read in place
-    for position, (sub_y, sub_x) in enumerate(SUB_POSITIONS):
-        full_rows, full_cols = rows * 2 + sub_y, cols * 2 + sub_x
+    if (height, width) == full.shape:
+        at_luma = pixels
+    else:  # an odd size: the last row or column of blocks repeats the frame's edge
         at_luma = np.minimum(full_rows, height - 1) * width + np.minimum(full_cols, width - 1)
-        detail = np.take(flat_luma, at_luma) - base_luma[position]
-        refined = base_alpha[position] + slope * detail + 0.5
-        flat_full[full_rows * full.shape[1] + full_cols] = np.clip(refined, 0, 255).astype(np.uint8)
+    detail = np.take(luma.ravel(), at_luma) - base_luma
+    refined = base_alpha + slope * detail + 0.5
+    full.reshape(-1)[pixels] = np.clip(refined, 0, 255).astype(np.uint8)  # ``full`` is contiguous: a view

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from service.keying import matte
-from service.keying.edges import SUB_POSITIONS
+from service.keying.edges import sub_pixels
 from service.keying.plate import ScreenPlate
 
 MIN_ALPHA = 0.2
@@ -93,8 +93,7 @@ def _unmix_luma(
     rows, cols = np.divmod(chroma_samples, chroma_width)
     height, width = y.shape
     # All four luma pixels of every sample at once: (4, n) flat indices.
-    full_rows = rows * 2 + np.array([[sub_y] for sub_y, _ in SUB_POSITIONS])
-    full_cols = cols * 2 + np.array([[sub_x] for _, sub_x in SUB_POSITIONS])
+    full_rows, full_cols = sub_pixels(rows, cols)
     screen_y = np.broadcast_to(plate.luma_at(rows, cols), full_rows.shape)
     pixels = full_rows * width + full_cols
     if height % 2 or width % 2:  # the last row or column of samples covers fewer pixels
