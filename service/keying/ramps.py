@@ -79,15 +79,16 @@ def _screen_behind(flat_alpha: np.ndarray, starts: np.ndarray, steps: np.ndarray
     """How many samples back from each start the nearest screen sample (alpha 0) lies, within
     ``behind``; 0 where there is none. The near ones are looked at first: most are a step or two."""
     gap = np.zeros_like(starts)
-    first = 1
-    for last in (min(SHORT_WALK // 2, int(behind.max(initial=0))), int(behind.max(initial=0))):
+    farthest = int(behind.max(initial=0))
+    near = min(SHORT_WALK // 2, farthest)
+    for first, last in ((1, near), (near + 1, farthest)):
         pending = np.flatnonzero((gap == 0) & (behind >= first))
-        if pending.size and last >= first:
-            back = np.minimum(np.arange(first, last + 1), behind[pending, None])  # no further than the frame's edge
-            screen = flat_alpha[starts[pending, None] - steps[pending, None] * back] == 0
-            hit = screen.any(axis=1)
-            gap[pending[hit]] = first + np.argmax(screen[hit], axis=1)
-        first = last + 1
+        if not pending.size:
+            continue
+        back = np.minimum(np.arange(first, last + 1), behind[pending, None])  # no further than the frame's edge
+        screen = flat_alpha[starts[pending, None] - steps[pending, None] * back] == 0
+        hit = screen.any(axis=1)
+        gap[pending[hit]] = first + np.argmax(screen[hit], axis=1)
     return gap
 
 
@@ -100,14 +101,9 @@ def _rises_from_the_screen(
     ramp rises from each of the first MIN_LOW_SAMPLES samples past the screen (``_mixes``).
     Checked on those samples alone, before the whole walk is read: most walks (solid edges,
     hair) fail it."""
-    starts, steps, gap, ahead = walks
     first = np.arange(1, MIN_LOW_SAMPLES + 1)
     columns = np.concatenate([[0], first, first + RISE_OVER])  # the last screen sample, then each pair
-    offsets = columns - gap[:, None]
-    inside = offsets <= ahead[:, None]
-    windows = starts[:, None] + steps[:, None] * np.where(inside, offsets, 0)
-    colours = _colours_less_screen(planes, plate, windows, np.zeros_like(gap), planes[0].shape[1])
-    colours[:, ~inside] = 0
+    _, colours = _walk_colours(planes, plate, walks, columns)
     distance = np.sqrt((colours * colours).sum(axis=0))
     pairs = 1 + MIN_LOW_SAMPLES
     return np.flatnonzero((distance[:, pairs:] > distance[:, 1:pairs] + RISE_BY).all(axis=1))
@@ -122,14 +118,8 @@ def _soften_walks(
 ) -> np.ndarray:
     """Measure each walk over ``length`` samples from its last screen sample, lower alpha where it
     is a mix; returns which walks' ramps ran on to the end (not measured, nor changed)."""
-    starts, steps, gap, ahead = walks
-    offsets = np.arange(length) - gap[:, None]  # from the start: the last screen sample is at -gap
-    inside = offsets <= ahead[:, None]
-    windows = starts[:, None] + steps[:, None] * np.where(inside, offsets, 0)
-    width = planes[0].shape[1]
-    colours = _colours_less_screen(planes, plate, windows, np.zeros_like(gap), width)
-    colours[:, ~inside] = 0
-    mixed, share, top_end = _mixes(colours, np.zeros_like(gap), start=gap)
+    windows, colours = _walk_colours(planes, plate, walks, np.arange(length))
+    mixed, share, top_end = _mixes(colours, start=walks[2])
     ran_on = top_end >= length
     mixed[ran_on] = False
     hit = np.nonzero(mixed)
@@ -161,34 +151,38 @@ def _walk_starts(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return starts[soft_behind], steps[soft_behind], behind[soft_behind], ahead[soft_behind]
 
 
-def _colours_less_screen(
+def _walk_colours(
     planes: tuple[np.ndarray, np.ndarray, np.ndarray],
     plate: ScreenPlate,
-    windows: np.ndarray,
-    last_screen: np.ndarray,
-    width: int,
-) -> np.ndarray:
-    """Each window sample's colour (Y, U, V: 3 x windows x samples) less the screen's where the walk left it."""
-    colour = np.stack([plane.ravel()[windows] for plane in planes]).astype(np.float32)
-    left_at = windows[np.arange(windows.shape[0]), last_screen]
-    colour -= plate.at(*np.divmod(left_at, width))[:, :, None]
-    return colour
+    walks: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    columns: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each walk's samples at ``columns`` (counted from its last screen sample, which is column 0):
+    their flat indices, and their colour (Y, U, V: 3 x walks x columns) less the screen's where the
+    walk left it; 0 past the frame's edge or the walk's reach."""
+    starts, steps, gap, ahead = walks
+    offsets = columns - gap[:, None]  # from the start: the last screen sample is at -gap
+    inside = offsets <= ahead[:, None]
+    windows = starts[:, None] + steps[:, None] * np.where(inside, offsets, 0)
+    colours = np.stack([plane.ravel()[windows] for plane in planes]).astype(np.float32)
+    colours -= plate.at(*np.divmod(windows[:, 0], planes[0].shape[1]))[:, :, None]
+    colours[:, ~inside] = 0
+    return windows, colours
 
 
-def _mixes(
-    colours: np.ndarray, last_screen: np.ndarray, start: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _mixes(colours: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which window samples are mixes (module docstring), each sample's share of the subject, and
     where each ramp's measurement ends (RISE_OVER past its last rising sample).
 
-    ``start`` is where in each window the walk started (the first opaque sample)."""
+    Each window begins at the walk's last screen sample; ``start`` is where in it the walk started
+    (the first opaque sample)."""
     distance = np.sqrt((colours * colours).sum(axis=0))
     index = np.arange(distance.shape[1])
-    after_screen = index > last_screen[:, None]
+    after_screen = np.broadcast_to(index > 0, distance.shape)
     rising = np.zeros_like(after_screen)
     rising[:, :-RISE_OVER] = distance[:, RISE_OVER:] > distance[:, :-RISE_OVER] + RISE_BY
     ramp = np.logical_and.accumulate(rising | ~after_screen, axis=1) & after_screen
-    top_end = last_screen + 1 + ramp.sum(axis=1) + RISE_OVER
+    top_end = 1 + ramp.sum(axis=1) + RISE_OVER
     top_at = np.where(after_screen & (index < top_end[:, None]), distance, 0).argmax(axis=1)
     windows = np.arange(top_at.size)
     subject, top = colours[:, windows, top_at], distance[windows, top_at]  # the subject's colour, less the screen's
