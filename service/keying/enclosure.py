@@ -17,6 +17,8 @@ import functools
 
 import numpy as np
 
+from service.keying.plate import samples_in_cells
+
 # The flood stops here; if it has not settled by then nothing is filled (never a wrong fill).
 MAX_FLOOD_STEPS = 96
 # Only samples that are more subject than screen are filled: a small gap in the subject whose
@@ -47,12 +49,9 @@ def fill_enclosed(alpha: np.ndarray, cell: int) -> np.ndarray:
     enclosed = passable & ~reached if reached is not None else None
     if enclosed is None or not enclosed.any():
         return np.empty(0, dtype=np.intp)
-    # Only the box around the enclosed cells: usually a small part of the frame.
-    (top, bottom), (left, right) = ((found.min(), found.max() + 1) for found in np.nonzero(enclosed))
-    box = alpha[top * cell : bottom * cell, left * cell : right * cell]
-    in_enclosed_cell = np.repeat(np.repeat(enclosed[top:bottom, left:right], cell, axis=1), cell, axis=0)
-    box_rows, box_cols = np.nonzero(in_enclosed_cell[: box.shape[0], : box.shape[1]] & (box >= MIN_FILLED_ALPHA))
-    filled = (box_rows + top * cell) * cols + box_cols + left * cell
+    sample_rows, sample_cols = samples_in_cells(enclosed, cell, alpha.shape)
+    filled = sample_rows * cols + sample_cols
+    filled = filled[alpha.ravel()[filled] >= MIN_FILLED_ALPHA]
     alpha.ravel()[filled] = 255
     return filled
 

@@ -472,7 +472,8 @@ def rekey_off_key(
     sample is judged against that screen as the table judges against the key. Their despilled
     chroma is mapped back, so spill is taken out along the screen's local colour.
     """
-    if screen.off_key is None or not screen.off_key.any():
+    rows, cols = screen.off_key_samples(alpha.shape)
+    if not rows.size:
         return
     key, cell = tables.key, screen.cell
     plate_y, plate_u, plate_v = screen.planes
@@ -480,11 +481,6 @@ def rekey_off_key(
     local_chroma = (plate_u - 128.0) + 1j * (plate_v - 128.0)
     safe = np.abs(local_chroma) >= MIN_KEY_CHROMA
     chroma_map = np.where(safe, complex(key.u - 128.0, key.v - 128.0) / np.where(safe, local_chroma, 1.0), 1.0)
-    (top, bottom), (left, right) = ((found.min(), found.max() + 1) for found in np.nonzero(screen.off_key))
-    in_cells = np.repeat(np.repeat(screen.off_key[top:bottom, left:right], cell, axis=1), cell, axis=0)
-    box = alpha[top * cell : bottom * cell, left * cell : right * cell]
-    rows, cols = np.nonzero(in_cells[: box.shape[0], : box.shape[1]])
-    rows, cols = rows + top * cell, cols + left * cell
     samples = rows * alpha.shape[1] + cols
     at_cell = (rows // cell, cols // cell)
     mapping = chroma_map[at_cell]

@@ -70,17 +70,16 @@ class ScreenPlate:
     # colour in some light, so the table alone does not key it as it should
     off_key: np.ndarray | None = None
 
-    def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """The screen's Y, U and V (3 x n) behind the chroma samples at (``rows``, ``cols``)."""
-        return self.planes[:, rows // self.cell, cols // self.cell]
+    def at(self, rows: np.ndarray, cols: np.ndarray, channels: int | slice = slice(None)) -> np.ndarray:
+        """The screen's Y, U and V (3 x n; or only ``channels``) behind the chroma samples at
+        (``rows``, ``cols``)."""
+        return self.planes[channels, rows // self.cell, cols // self.cell]
 
-    def luma_at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """The screen's Y alone behind the chroma samples at (``rows``, ``cols``)."""
-        return self.planes[0][rows // self.cell, cols // self.cell]
-
-    def chroma_at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """The screen's U and V (2 x n) behind the chroma samples at (``rows``, ``cols``)."""
-        return self.planes[1:, rows // self.cell, cols // self.cell]
+    def off_key_samples(self, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and columns of the chroma samples (of a plane of ``shape``) in ``off_key`` cells."""
+        if self.off_key is None or not self.off_key.any():
+            return np.empty(0, np.intp), np.empty(0, np.intp)
+        return samples_in_cells(self.off_key, self.cell, shape)
 
     def off_key_per_sample(self, shape: tuple[int, int]) -> np.ndarray:
         """For every chroma sample of a plane of ``shape``: is it in an ``off_key`` cell."""
@@ -93,6 +92,16 @@ class ScreenPlate:
     def _per_sample(self, per_cell: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         # Columns first: repeating whole rows afterwards is a plain copy (five times faster).
         return np.repeat(np.repeat(per_cell, self.cell, axis=1), self.cell, axis=0)[: shape[0], : shape[1]]
+
+
+def samples_in_cells(cells: np.ndarray, cell: int, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns of the samples of a plane of ``shape`` that lie in the marked ``cells``
+    (``cell`` x ``cell`` samples each; at least one marked). Looked for only in the box around
+    the marked cells: usually a small part of the frame."""
+    (top, bottom), (left, right) = ((found.min(), found.max() + 1) for found in np.nonzero(cells))
+    in_cells = np.repeat(np.repeat(cells[top:bottom, left:right], cell, axis=1), cell, axis=0)
+    rows, cols = np.nonzero(in_cells[: shape[0] - top * cell, : shape[1] - left * cell])
+    return rows + top * cell, cols + left * cell
 
 
 def measure(

@@ -70,7 +70,7 @@ def _unmix_chroma(
     """Subject chroma for the partial ``samples`` (flat chroma indices), despilled, into ``out_u``/``out_v``."""
     if not samples.size:
         return
-    screen_u, screen_v = plate.chroma_at(*np.divmod(samples, u.shape[1]))
+    screen_u, screen_v = plate.at(*np.divmod(samples, u.shape[1]), channels=slice(1, None))
     alpha = alpha_small.ravel()[samples]
     subject_u, subject_v = _unmixed(u.ravel()[samples], screen_u, alpha), _unmixed(v.ravel()[samples], screen_v, alpha)
     along, across = matte.screen_signal(tables.key, subject_u, subject_v)
@@ -94,7 +94,7 @@ def _unmix_luma(
     height, width = y.shape
     # All four luma pixels of every sample at once: (4, n) flat indices.
     full_rows, full_cols = sub_pixels(rows, cols)
-    screen_y = np.broadcast_to(plate.luma_at(rows, cols), full_rows.shape)
+    screen_y = np.broadcast_to(plate.at(rows, cols, channels=0), full_rows.shape)
     pixels = full_rows * width + full_cols
     if height % 2 or width % 2:  # the last row or column of samples covers fewer pixels
         inside = (full_rows < height) & (full_cols < width)
