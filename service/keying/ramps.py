@@ -7,6 +7,9 @@ by step along the straight line from the screen's colour to the ball's; each sam
 how far along that line it is. A solid edge does not look like that. It steps from the screen
 to its own colour within a sample or two (anti-aliasing, chroma subsampling) and then stays, or
 drifts with the light: a shaded rim is darker, not a blend of the screen and the middle.
+Shading can rise gradually too: a face darkens all the way from its middle to its outline, and
+a lens softens the outline itself. Its colours lie along the line from black to the middle's,
+not from the screen's; where that line fits a ramp better, the ramp is shading.
 
 So, walking rows and columns both ways from each place where the matte turns opaque after a
 partly transparent sample, back to the last screen sample (alpha 0) within ``reach``: the walk
@@ -16,7 +19,8 @@ is the subject's colour. The ramp is a mix when
 - from the screen to the subject no step between neighbours is more than MAX_STEP of the way: a
   fade is gradual, while a solid edge, a shaded rim and a narrow trim before a darker subject
   (dark green on black cloth, say) each jump;
-- at least MIN_LOW_SAMPLES of its samples are below half way.
+- at least MIN_LOW_SAMPLES of its samples are below half way;
+- its samples below MIX_BELOW lie nearer the screen-to-subject line than the black-to-subject one.
 Each of its samples below MIX_BELOW then gets its share as alpha, if that is lower than the
 table's. Nothing is made more opaque.
 
@@ -45,6 +49,7 @@ MIN_LOW_SAMPLES = 2
 MIN_CONTRAST = 20.0  # levels between screen and subject: below it the rise is too short to measure
 OFF_LINE = 0.12  # of the subject's distance from the screen, plus RISE_BY for the noise
 SHORT_WALK = 32  # samples from the screen measured first (see soften_ramps)
+_BLACK = np.array([16.0, 128.0, 128.0], np.float32)  # Y, U, V, in video range as the tables read them
 
 
 def reach(chroma_width: int) -> int:
@@ -103,7 +108,7 @@ def _rises_from_the_screen(
     hair) fail it."""
     first = np.arange(1, MIN_LOW_SAMPLES + 1)
     columns = np.concatenate([[0], first, first + RISE_OVER])  # the last screen sample, then each pair
-    _, colours = _walk_colours(planes, plate, walks, columns)
+    _, colours, _ = _walk_colours(planes, plate, walks, columns)
     distance = np.sqrt((colours * colours).sum(axis=0))
     pairs = 1 + MIN_LOW_SAMPLES
     return np.flatnonzero((distance[:, pairs:] > distance[:, 1:pairs] + RISE_BY).all(axis=1))
@@ -118,8 +123,8 @@ def _soften_walks(
 ) -> np.ndarray:
     """Measure each walk over ``length`` samples from its last screen sample, lower alpha where it
     is a mix; returns which walks' ramps ran on to the end (not measured, nor changed)."""
-    windows, colours = _walk_colours(planes, plate, walks, np.arange(length))
-    mixed, share, top_end = _mixes(colours, start=walks[2])
+    windows, colours, screen = _walk_colours(planes, plate, walks, np.arange(length))
+    mixed, share, top_end = _mixes(colours, start=walks[2], black=_BLACK[:, None] - screen)
     ran_on = top_end >= length
     mixed[ran_on] = False
     hit = np.nonzero(mixed)
@@ -165,17 +170,27 @@ def _walk_colours(
     inside = offsets <= ahead[:, None]
     windows = starts[:, None] + steps[:, None] * np.where(inside, offsets, 0)
     colours = np.stack([plane.ravel()[windows] for plane in planes]).astype(np.float32)
-    colours -= plate.at(*np.divmod(windows[:, 0], planes[0].shape[1]))[:, :, None]
+    screen = plate.at(*np.divmod(windows[:, 0], planes[0].shape[1]))
+    colours -= screen[:, :, None]
     colours[:, ~inside] = 0
-    return windows, colours
+    return windows, colours, screen
 
 
-def _mixes(colours: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _off_line(colours: np.ndarray, origin: np.ndarray, through: np.ndarray) -> np.ndarray:
+    """Each sample's distance from the line through ``origin`` and ``through`` (3 x walks each)."""
+    direction = through - origin
+    relative = colours - origin[:, :, None]
+    along = np.einsum("cws,cw->ws", relative, direction) / np.maximum((direction * direction).sum(axis=0), 1)[:, None]
+    apart = relative - along[None] * direction[:, :, None]
+    return np.sqrt((apart * apart).sum(axis=0))
+
+
+def _mixes(colours: np.ndarray, start: np.ndarray, black: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which window samples are mixes (module docstring), each sample's share of the subject, and
     where each ramp's measurement ends (RISE_OVER past its last rising sample).
 
     Each window begins at the walk's last screen sample; ``start`` is where in it the walk started
-    (the first opaque sample)."""
+    (the first opaque sample); ``black`` is black less the screen, for each walk."""
     distance = np.sqrt((colours * colours).sum(axis=0))
     index = np.arange(distance.shape[1])
     after_screen = np.broadcast_to(index > 0, distance.shape)
@@ -195,4 +210,10 @@ def _mixes(colours: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarr
     gradual = np.where(to_top, steps, 0).max(axis=1) <= MAX_STEP
     low = (mixing & (share < 0.5)).sum(axis=1)
     is_mix = (top_end > start) & (top > MIN_CONTRAST) & straight & gradual & (low >= MIN_LOW_SAMPLES)
+    # Shading (module docstring), tested on the few ramps left: nearer the line from black.
+    candidates = np.flatnonzero(is_mix)
+    on_ramp = mixing[candidates]
+    off_black = _off_line(colours[:, candidates], black[:, candidates], subject[:, candidates])
+    off_screen = np.where(on_ramp, off_line[candidates], 0).sum(axis=1)
+    is_mix[candidates] = np.where(on_ramp, off_black, 0).sum(axis=1) >= off_screen
     return mixing & is_mix[:, None], np.clip(share, 0, 1), top_end

@@ -500,6 +500,27 @@ def test_a_rim_shaded_darker_than_the_middle_is_not_taken_for_a_blend_with_the_s
     assert alpha[radius < 37].min() > 0.9 * 255, "its colour rises towards the middle, but not from the screen's"
 
 
+@pytest.mark.parametrize("screen", [(36, 100, 35), (25, 60, 140)])
+def test_a_face_shaded_towards_a_soft_outline_is_not_taken_for_a_blend_with_the_screen(screen):
+    # A face darkens all the way from its middle to its outline, and a lens softens the outline:
+    # from the screen to the middle the colour rises gradually, as a blend's would, but along the
+    # line from black to the skin, not from the screen. Over dark screens, in a frame wide enough
+    # for the walks to reach far in, these read as fades (one face was 9 % see-through).
+    key = matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*screen))
+    tables = matte.build_tables(key, KeyOptions())
+    rows, cols = np.mgrid[0:540, 0:960]
+    radius = np.hypot(cols - 480.0, rows - 270.0)
+    skin = np.array((210, 158, 126), float) * (1.05 - 0.35 * np.clip(radius / 75, 0, 1) ** 2)[..., None]
+    coverage = np.clip((77.5 - radius) / 5, 0, 1)[..., None]  # a 5 px soft outline
+    rgb = coverage * skin + (1 - coverage) * blend_over(screen, np.zeros(radius.shape), (0, 0, 0))
+    y, u, v = rgb_to_yuv(rgb)
+    u_small, v_small = (np.round(c.reshape(270, 2, 480, 2).mean(axis=(1, 3))).astype(np.uint8) for c in (u, v))
+    alpha = key_one_frame(tables, y, u_small, v_small)[3]
+    inside = radius < 71
+    assert (255 - alpha[inside].astype(float)).mean() < 1.5, "no see-through streaks across the face"
+    assert alpha[inside].min() > 200
+
+
 def test_a_trim_between_the_screen_and_a_darker_subject_is_not_taken_for_a_fade():
     screen, subject = np.array([130.0, 90.0, 80.0]), np.array([20.0, 128.0, 128.0])  # green screen, black (Y, U, V)
     shares = {
