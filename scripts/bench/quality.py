@@ -69,7 +69,7 @@ def _disc(cx: float, cy: float, r: float, yy: np.ndarray, xx: np.ndarray) -> np.
     return np.clip(r + 0.5 - np.hypot(xx - cx, yy - cy), 0, 1)
 
 
-def _paint(fore: np.ndarray, alpha: np.ndarray, mask: np.ndarray, rgb) -> np.ndarray:
+def paint(fore: np.ndarray, alpha: np.ndarray, mask: np.ndarray, rgb) -> np.ndarray:
     """Lay colour ``rgb`` with coverage ``mask`` over the layer (``fore``, ``alpha``): the "over"
     operator, so a partly covered pixel's colour is the object's own (a motion-blurred red box is
     red at every alpha, not darker towards its edge). Updates ``fore``; returns the new alpha."""
@@ -100,20 +100,20 @@ def _subject(scene: Scene, t: float, yy: np.ndarray, xx: np.ndarray) -> tuple[np
     alpha = np.zeros(xx.shape, np.float32)
     fore = np.zeros((*xx.shape, 3), np.float32)
     body = ((np.abs(xx - (0.35 * W)) < 70) & (yy > 0.45 * H)).astype(np.float32)
-    alpha = _paint(fore, alpha, body, scene.shirt)
+    alpha = paint(fore, alpha, body, scene.shirt)
     patch = (np.abs(xx - 0.35 * W + 40) < 18) & (yy > 0.6 * H) & (yy < 0.8 * H)
-    alpha = _paint(fore, alpha, patch.astype(np.float32), scene.patch)
-    alpha = _paint(fore, alpha, _disc(0.35 * W, 0.33 * H, 48, yy, xx), scene.face)
+    alpha = paint(fore, alpha, patch.astype(np.float32), scene.patch)
+    alpha = paint(fore, alpha, _disc(0.35 * W, 0.33 * H, 48, yy, xx), scene.face)
     prop = (np.abs(xx - 0.55 * W) < 40) & (yy > 0.55 * H) & (yy < 0.9 * H)
-    alpha = _paint(fore, alpha, prop.astype(np.float32), scene.prop)
+    alpha = paint(fore, alpha, prop.astype(np.float32), scene.prop)
     for k in range(14):  # hair-like strands: thin, fractional coverage
         x0 = 0.35 * W - 45 + 7 * k
         strand = np.clip(1 - np.abs(xx - x0 - 10 * np.sin(yy / 15 + k)) / 0.8, 0, 1) * (
             (yy > 0.12 * H) & (yy < 0.3 * H)
         )
-        alpha = _paint(fore, alpha, strand * 0.8, scene.hair)
+        alpha = paint(fore, alpha, strand * 0.8, scene.hair)
     glass = (np.abs(xx - 0.8 * W) < 45) & (np.abs(yy - 0.35 * H) < 45)
-    alpha = _paint(fore, alpha, glass.astype(np.float32) * scene.glass_opacity, scene.glass)  # semi-transparent
+    alpha = paint(fore, alpha, glass.astype(np.float32) * scene.glass_opacity, scene.glass)  # semi-transparent
     # Motion blur: a box moving blur_px per frame, averaged over the exposure.
     blur = np.zeros(xx.shape, np.float32)
     dx, dy = np.cos(np.radians(scene.blur_angle_deg)), np.sin(np.radians(scene.blur_angle_deg))
@@ -121,7 +121,7 @@ def _subject(scene: Scene, t: float, yy: np.ndarray, xx: np.ndarray) -> tuple[np
         x0 = 0.05 * W + 300 * t + scene.blur_px * dx * sub / 8
         y0 = 0.12 * H + scene.blur_px * dy * sub / 8
         blur += ((xx > x0) & (xx < x0 + 50) & (np.abs(yy - y0) < 22)).astype(np.float32) / 8
-    return _paint(fore, alpha, blur, scene.blurred), fore
+    return paint(fore, alpha, blur, scene.blurred), fore
 
 
 def render_frames(
@@ -205,10 +205,11 @@ def score(clip: Clip, keyed: np.ndarray) -> dict[str, float]:
     colour = keyed[..., :3].astype(np.float32)
     truth = clip.alpha
     bg, fg = truth == 0, truth >= 0.999
-    yy, xx = np.mgrid[0:H, 0:W]
+    height, width = truth.shape[1:]
+    yy, xx = np.mgrid[0:height, 0:width]
     plates = [
-        np.full((H, W, 3), (70, 90, 160), np.float32),
-        np.stack([(xx * 255 / W), (yy * 255 / H), 128 + 0 * xx], -1).astype(np.float32),
+        np.full((height, width, 3), (70, 90, 160), np.float32),
+        np.stack([(xx * 255 / width), (yy * 255 / height), 128 + 0 * xx], -1).astype(np.float32),
     ]
     composites = []
     for plate in plates:
@@ -285,6 +286,17 @@ def ours_and_hand_tuned(clip: Clip, work: Path):
     return [everyone[0], everyone[-1]]
 
 
+def summary(results: list[dict[str, float]]) -> str:
+    """One keyer's scores over many clips, against the targets (MAE at most 2, PSNR at least 34 dB)."""
+    names = ("alpha MAE", "PSNR", "holes", "flicker")
+    mae, psnr, holes, flicker = (np.array([result[name] for result in results]) for name in names)
+    return (
+        f"alpha MAE mean {mae.mean():.2f} (worst {mae.max():.2f}, {(mae <= 2).sum()} of {mae.size} at most 2); "
+        f"PSNR mean {psnr.mean():.1f} dB (worst {psnr.min():.1f}, {(psnr >= 34).sum()} at least 34); "
+        f"holes mean {holes.mean():.2f}; flicker mean {flicker.mean():.2f}"
+    )
+
+
 def run_clip(work: Path, clip: Clip, keyers_of) -> dict[str, dict[str, float]]:
     """Encode ``clip``, key it with each of ``keyers_of(clip, work)``, print and return the scores."""
     source = work / "source.mp4"
@@ -293,7 +305,8 @@ def run_clip(work: Path, clip: Clip, keyers_of) -> dict[str, dict[str, float]]:
     for keyer, run in keyers_of(clip, work):
         output = work / "keyed.webm"
         run(source, output)
-        results[keyer] = result = score(clip, decode_rgba(output, W, H))
+        height, width = clip.alpha.shape[1:]
+        results[keyer] = result = score(clip, decode_rgba(output, width, height))
         print(f"{clip.name:32} {keyer:24} {result['alpha MAE']:9.2f} {result['bg alpha']:9.2f} "
               f"{result['holes']:7.2f} {result['PSNR']:8.2f} {result['spill']:6.2f} "
               f"{result['flicker']:7.2f}")  # fmt: skip

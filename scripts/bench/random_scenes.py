@@ -110,11 +110,7 @@ def main() -> None:
                 scores.setdefault(keyer, []).append(result)
     print(f"\n{arguments.scenes} scenes, {refused} refused by our engine (no screen found)")
     for keyer, results in scores.items():
-        mae, psnr = (np.array([result[name] for result in results]) for name in ("alpha MAE", "PSNR"))
-        print(
-            f"{keyer:24} alpha MAE mean {mae.mean():.2f} (worst {mae.max():.2f}, {(mae <= 2).sum()} of {mae.size} "
-            f"at most 2); PSNR mean {psnr.mean():.1f} dB (worst {psnr.min():.1f}, {(psnr >= 34).sum()} at least 34)"
-        )
+        print(f"{keyer:24} {quality.summary(results)}")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from scripts.bench import quality, random_scenes
+from scripts.bench import portrait, quality, random_scenes
 
 
 def test_a_perfect_key_scores_zero_error_and_a_blank_one_scores_badly():
@@ -63,3 +65,23 @@ def test_a_hot_spot_adds_white_near_the_top_left_and_two_lights_turn_the_hue_acr
     turned = walk_plate - even_plate
     assert turned[0, -1, 0] > 0.45 * walk.hue_walk and turned[0, -1, 2] < -0.45 * walk.hue_walk
     assert turned[0, 0, 0] < -0.45 * walk.hue_walk and np.allclose(turned[..., 1], 0)
+
+
+def test_the_portrait_is_shaded_soft_edged_and_its_truth_is_exact():
+    rng = np.random.default_rng([1, 0])
+    drawn = portrait.draw_portrait(rng)
+    still = replace(drawn, spill=0.0, noise=0.0, defocus=2)
+    clip = portrait.render(still, rng, frames=2)
+    alpha, fore = clip.alpha[0], clip.foreground[0]
+    # Without spill or noise, each pixel is its truth composited over the screen.
+    yy, xx = np.mgrid[0 : portrait.H, 0 : portrait.W].astype(np.float32)
+    composite = alpha[..., None] * fore + (1 - alpha[..., None]) * portrait.screen_plate(still, yy, xx)
+    assert np.abs(clip.frames[0] - composite).max() <= 0.5 + 1e-3
+    assert (alpha[180:220, 460:500] > 0.999).all(), "the face is solid"
+    # The face darkens towards its outline, which is soft; hair strands are partly covering.
+    middle, rim = fore[200, 480].sum(), fore[200, 480 + 70].sum()
+    assert rim < 0.8 * middle
+    outline = alpha[200, 480 + 72 : 480 + 80]
+    assert ((outline > 0.05) & (outline < 0.95)).sum() >= 3
+    hair = alpha[60:120, 380:580]
+    assert ((hair > 0.05) & (hair < 0.95)).sum() > 500
