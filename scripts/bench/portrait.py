@@ -6,7 +6,8 @@ their outline; this draws such a scene instead, so that what the engine learnt f
 drawing is checked on another (it found faces keyed with see-through streaks; see ``ramps``):
 
 - 960x540, a green (hue 100-140 degrees) or blue (205-235) screen, lit unevenly, with a fold;
-- a face darker towards its outline, a shirt of two-coloured diagonal stripes shaded across,
+- a face darker towards its outline, a shirt of two-coloured diagonal stripes (blended, 48 px
+  apart) shaded across,
   60 curved hair strands 0.4-1.5 px wide (dark, brown or blond) out of the top of the head;
 - the outline softened by 0-2 px (defocus); a near-white sheet 25-60 % opaque;
 - a ball moving 8-30 px per frame, blurred over 12 sub-frames;
@@ -150,9 +151,11 @@ def _subject(
     alpha = np.zeros(yy.shape, np.float32)
     fore = np.zeros((*yy.shape, 3), np.float32)
     torso = (((xx - 480) / 170) ** 2 + ((yy - 560) / 260) ** 2 < 1).astype(np.float32)
-    stripe = ((xx + 0.3 * yy) // 14 % 2)[..., None] > 0
+    # Woven stripes that blend into each other: sharper ones would score the 4:2:0 source (its
+    # chroma cannot hold them), not the keyer.
+    weave = (0.5 + 0.5 * np.sin(2 * np.pi * (xx + 0.3 * yy) / 48))[..., None]
     shading = np.clip(0.75 + 0.35 * (1 - np.abs(xx - 480) / 240), 0.6, 1.1)[..., None]
-    shirt = np.where(stripe, portrait.stripes[0], portrait.stripes[1]) * shading
+    shirt = (weave * portrait.stripes[0] + (1 - weave) * portrait.stripes[1]) * shading
     alpha = paint(fore, alpha, box_blur(torso, portrait.defocus), shirt)
     radius = np.hypot(xx - HEAD[0], yy - HEAD[1])
     face = portrait.skin * (1.05 - 0.35 * np.clip(radius / HEAD_RADIUS, 0, 1) ** 2)[..., None]
