@@ -44,17 +44,23 @@ def _chroma(rgb) -> np.ndarray:
     return matte.key_color_from_hex("#" + "".join(f"{round(channel):02x}" for channel in rgb)).chroma
 
 
+def tellable(colour, screen_rgb) -> bool:
+    """Whether a subject ``colour`` carries less than MOST_SCREEN_CHROMA of the screen's chroma in
+    the screen's direction. Chroma is linear in RGB, so a blend of two such colours is one too."""
+    screen = _chroma(screen_rgb)
+    return bool(_chroma(colour) @ screen < MOST_SCREEN_CHROMA * (screen @ screen))
+
+
 def draw_scene(rng: np.random.Generator, index: int) -> Scene:
     blue = rng.random() < 0.4
     hue = rng.uniform(200, 245) if blue else rng.uniform(90, 150)
     rgb = colorsys.hsv_to_rgb(hue / 360, rng.uniform(0.5, 0.95), rng.uniform(0.5, 0.85))
     screen = tuple(round(255 * channel) for channel in rgb)
-    screen_chroma = _chroma(screen)
 
     def subject_colour() -> tuple[float, float, float]:
         while True:
             colour = tuple(float(c) for c in rng.uniform(10, 240, 3))
-            if _chroma(colour) @ screen_chroma < MOST_SCREEN_CHROMA * (screen_chroma @ screen_chroma):
+            if tellable(colour, screen):
                 return colour
 
     grey = rng.uniform(120, 240)

@@ -46,6 +46,7 @@ def test_random_scenes_are_green_or_blue_screens_with_subjects_a_keyer_can_tell_
         screen = random_scenes._chroma(scene.screen_rgb)
         for colour in (scene.shirt, scene.patch, scene.prop, scene.hair, scene.blurred):
             assert random_scenes._chroma(colour) @ screen < random_scenes.MOST_SCREEN_CHROMA * (screen @ screen)
+            assert random_scenes.tellable(colour, scene.screen_rgb)
         assert 0.2 <= scene.glass_opacity <= 0.8 and 10 <= scene.blur_px <= 70
     blue = [scene.screen_rgb[2] > scene.screen_rgb[1] for scene in scenes]
     assert 0.25 < np.mean(blue) < 0.55, "both kinds of screen are drawn"
