@@ -18,7 +18,9 @@ is the subject's colour. The ramp is a mix when
 - every sample below MIX_BELOW of the way lies within OFF_LINE of the screen-to-subject line;
 - from the screen to the subject no step between neighbours is more than MAX_STEP of the way: a
   fade is gradual, while a solid edge, a shaded rim and a narrow trim before a darker subject
-  (dark green on black cloth, say) each jump;
+  (dark green on black cloth, say) each jump; nor, two samples past the screen, has it risen
+  much further than a fade of its length would (a solid edge, then a colour turning gradually
+  away from the screen's: a shirt's woven stripes, say);
 - at least MIN_LOW_SAMPLES of its samples are below half way;
 - its samples below MIX_BELOW lie nearer the screen-to-subject line than the black-to-subject one.
 Each of its samples below MIX_BELOW then gets its share as alpha, if that is lower than the
@@ -47,6 +49,11 @@ MAX_STEP = 0.35  # of the way from screen to subject, between neighbouring sampl
 MIX_BELOW = 0.92  # nearer the top than this, a sample keeps the table's alpha
 MIN_LOW_SAMPLES = 2
 MIN_CONTRAST = 20.0  # levels between screen and subject: below it the rise is too short to measure
+# Two samples past the screen a fade has risen by about two of its steps; a solid edge followed
+# by a colour turning gradually away from the screen has jumped further (see _mixes). Up to
+# EARLY_FLOOR of the way is allowed whatever the fade's length (noise, a few sub-frames' steps).
+EARLY_STEPS = 3.0  # allowed: this many times a fade's two steps
+EARLY_FLOOR = 0.25
 OFF_LINE = 0.12  # of the subject's distance from the screen, plus RISE_BY for the noise
 SHORT_WALK = 32  # samples from the screen measured first (see soften_ramps)
 _BLACK = np.array([16.0, 128.0, 128.0], np.float32)  # Y, U, V, in video range as the tables read them
@@ -208,6 +215,9 @@ def _mixes(colours: np.ndarray, start: np.ndarray, black: np.ndarray) -> tuple[n
     to_top = after_screen & (index <= top_at[:, None])
     steps = np.diff(np.clip(share, 0, 1), axis=1, prepend=0.0)
     gradual = np.where(to_top, steps, 0).max(axis=1) <= MAX_STEP
+    fade_step = 1.0 / np.maximum((to_top & (share < MIX_BELOW)).sum(axis=1), 1)  # of the way, per sample
+    two_past = np.clip(share[:, min(2, share.shape[1] - 1)], 0, 1)
+    gradual &= two_past <= np.maximum(EARLY_STEPS * 2 * fade_step, EARLY_FLOOR)
     low = (mixing & (share < 0.5)).sum(axis=1)
     is_mix = (top_end > start) & (top > MIN_CONTRAST) & straight & gradual & (low >= MIN_LOW_SAMPLES)
     # Shading (module docstring), tested on the few ramps left: nearer the line from black.

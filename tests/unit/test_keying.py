@@ -521,6 +521,25 @@ def test_a_face_shaded_towards_a_soft_outline_is_not_taken_for_a_blend_with_the_
     assert alpha[inside].min() > 200
 
 
+def test_a_shirt_whose_colour_turns_gradually_away_from_the_screen_is_not_taken_for_a_fade():
+    # Below its hard top edge a shirt turns from teal-grey (a third of the way from a blue screen's
+    # colour to yellow) to yellow over 60 px: along a column the colour rises gradually on the
+    # screen-to-yellow line, as a fade would, but it starts with a jump a fade of that length
+    # would not make. Read as a fade, the shirt had see-through streaks down from its edge.
+    screen = (66, 123, 173)
+    key = matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*screen))
+    tables = matte.build_tables(key, KeyOptions())
+    rows = np.mgrid[0:540, 0:960][0]
+    turned = np.clip((rows - 101) / 60, 0, 1)[..., None]
+    shirt = (1 - turned) * np.array((102, 145, 122), float) + turned * np.array((214, 231, 105), float)
+    covered = ((rows >= 101) & (np.abs(np.mgrid[0:540, 0:960][1] - 480) < 300))[..., None]  # across chroma rows
+    rgb = np.where(covered, shirt, blend_over(screen, np.zeros(rows.shape), (0, 0, 0)))
+    y, u, v = rgb_to_yuv(rgb)
+    u_small, v_small = (np.round(c.reshape(270, 2, 480, 2).mean(axis=(1, 3))).astype(np.uint8) for c in (u, v))
+    alpha = key_one_frame(tables, y, u_small, v_small)[3]
+    assert alpha[106:200, 200:760].min() > 0.9 * 255, "no see-through streaks down from the edge"
+
+
 def test_a_trim_between_the_screen_and_a_darker_subject_is_not_taken_for_a_fade():
     screen, subject = np.array([130.0, 90.0, 80.0]), np.array([20.0, 128.0, 128.0])  # green screen, black (Y, U, V)
     shares = {
