@@ -3,7 +3,8 @@
 The quality bench and the random scenes share one drawing: flat-coloured objects with hard
 outlines, spill added evenly to the whole subject. Real subjects are shaded and a lens softens
 their outline; this draws such a scene instead, so that what the engine learnt from the first
-drawing is checked on another (it found faces keyed with see-through streaks; see ``ramps``):
+drawing is checked on another (it found shaded faces and a shirt's blended stripes keyed with
+see-through streaks; see ``ramps``):
 
 - 960x540, a green (hue 100-140 degrees) or blue (205-235) screen, lit unevenly, with a fold;
 - a face darker towards its outline, a shirt of two-coloured diagonal stripes (blended, 48 px
