@@ -168,10 +168,10 @@ def _walk_colours(
     plate: ScreenPlate,
     walks: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     columns: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each walk's samples at ``columns`` (counted from its last screen sample, which is column 0):
-    their flat indices, and their colour (Y, U, V: 3 x walks x columns) less the screen's where the
-    walk left it; 0 past the frame's edge or the walk's reach."""
+    their flat indices; their colour (Y, U, V: 3 x walks x columns) less the screen's where the
+    walk left it, 0 past the frame's edge or the walk's reach; and that screen (3 x walks)."""
     starts, steps, gap, ahead = walks
     offsets = columns - gap[:, None]  # from the start: the last screen sample is at -gap
     inside = offsets <= ahead[:, None]
