@@ -129,10 +129,11 @@ def screen_plate(portrait: Portrait, yy: np.ndarray, xx: np.ndarray) -> np.ndarr
 def render(portrait: Portrait, rng: np.random.Generator, frames: int = FRAMES) -> Clip:
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
     plate = screen_plate(portrait, yy, xx)
-    strands = hair_coverage(rng, yy, xx)
+    still_alpha, still_fore = _still_subject(portrait, hair_coverage(rng, yy, xx), yy, xx)
     composites, alphas, fores = [], [], []
     for index in range(frames):
-        alpha, fore = _subject(portrait, index, strands, yy, xx)
+        fore = still_fore.copy()
+        alpha = paint(fore, still_alpha, _ball(portrait, index, yy, xx), portrait.ball)
         # Spill: screen light reflected by opaque surfaces, strongest where the screen is near.
         near_screen = box_blur(1 - alpha, 8)
         spilled = fore.copy()
@@ -146,9 +147,10 @@ def render(portrait: Portrait, rng: np.random.Generator, frames: int = FRAMES) -
     return Clip(portrait.name, screen_rgb, portrait.spill, np.stack(composites), np.stack(alphas), np.stack(fores))
 
 
-def _subject(
-    portrait: Portrait, index: int, strands: list[np.ndarray], yy: np.ndarray, xx: np.ndarray
+def _still_subject(
+    portrait: Portrait, strands: list[np.ndarray], yy: np.ndarray, xx: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Alpha and colour of everything but the ball, which alone moves: drawn once per scene."""
     alpha = np.zeros(yy.shape, np.float32)
     fore = np.zeros((*yy.shape, 3), np.float32)
     torso = (((xx - 480) / 170) ** 2 + ((yy - 560) / 260) ** 2 < 1).astype(np.float32)
@@ -164,12 +166,16 @@ def _subject(
     for coverage in strands:
         alpha = paint(fore, alpha, coverage, portrait.hair)
     sheet = ((np.abs(xx - 760) < 70) & (np.abs(yy - 300) < 110)).astype(np.float32)
-    alpha = paint(fore, alpha, box_blur(sheet, 1) * portrait.sheet_opacity, portrait.sheet)
+    return paint(fore, alpha, box_blur(sheet, 1) * portrait.sheet_opacity, portrait.sheet), fore
+
+
+def _ball(portrait: Portrait, index: int, yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+    """The moving ball's coverage in frame ``index``: the shutter is open for the whole frame."""
     ball = np.zeros(yy.shape, np.float32)
-    for sub in range(12):  # the shutter is open for the whole frame
+    for sub in range(12):
         centre_x, centre_y = 150 + (index + sub / 12) * portrait.ball_speed, 330 + 20 * np.sin(index / 3)
         ball += np.clip(30.5 - np.hypot(xx - centre_x, yy - centre_y), 0, 1) / 12
-    return paint(fore, alpha, ball, portrait.ball), fore
+    return ball
 
 
 def main() -> None:
