@@ -184,7 +184,7 @@ def plan_matte(path: Path, info: VideoInfo, options: KeyOptions) -> tuple[matte.
 
 
 def _screen_noise(key: matte.KeyColor, planes: list[Planes]) -> float:
-    return matte.screen_noise(key, *(np.concatenate([p[i].ravel() for p in planes]) for i in range(3)))
+    return matte.screen_noise(key, *(np.stack([p[i] for p in planes]) for i in range(3)))
 
 
 def _without_off_key_screen(tables: matte.MatteTables, planes: list[Planes]) -> list[Planes] | None:

@@ -249,18 +249,55 @@ def _screen_beta(
 
 
 def screen_noise(key: KeyColor, y_small: np.ndarray, u: np.ndarray, v: np.ndarray) -> float:
-    """Spread of the screen's ``beta`` from pixel to pixel (sensor and compression noise).
+    """Spread of the screen's ``beta`` from pixel to pixel (sensor and compression noise), and a
+    share of how far its light changes across the frame.
 
-    Measured on the screen side of the median only: mixed pixels at edges sit below the
-    screen, never above it, so the upper half is noise alone.
+    Planes are (rows, cols) or (frames, rows, cols). The noise is read from the differences
+    between screen samples NOISE_STEP apart, across and down: far enough apart that compression's
+    blotches are independent, near enough that the light changes little between them (a robust
+    spread: pairs across an edge are few, and in the tail). Light that changes smoothly across the
+    screen is not noise. Where it takes chroma away (a second light of another colour, a fall-off)
+    the plate keys that screen against the screen around it (see ``plate``), but not everywhere:
+    the spread of the screen's block medians above their middle, read as the same spread below it,
+    moves the clip point down by LIGHT_SIGMAS of it. Counted in full, as the screen's whole spread
+    once was, a screen lit more strongly on one side keyed a navy shirt half away.
     """
     along, across = screen_signal(key, u, v)
-    beta = _screen_beta(key, y_small, along, across)
-    screen = beta[beta > 0.5]
-    if screen.size < 64:
+    beta = _screen_beta(key, y_small, along, across).reshape(-1, *np.shape(u)[-2:])
+    screen = np.where(beta > 0.5, beta, np.nan)
+    differences = np.concatenate(
+        [np.abs(screen[:, :, NOISE_STEP:] - screen[:, :, :-NOISE_STEP]).ravel(),
+         np.abs(screen[:, NOISE_STEP:, :] - screen[:, :-NOISE_STEP, :]).ravel()]
+    )  # fmt: skip
+    differences = differences[~np.isnan(differences)]
+    if differences.size < 64:
         return 0.0
-    median, upper = np.percentile(screen, [50.0, 84.13])
-    return float(upper - median)
+    noise = float(np.percentile(differences, 68.27) / np.sqrt(2.0))
+    medians = _block_medians(screen)
+    if not medians.size:
+        return noise
+    middle, lit_more = np.percentile(medians, [50.0, LIGHT_PERCENTILE])
+    return noise + float(lit_more - middle) * LIGHT_SIGMAS / NOISE_SIGMAS
+
+
+NOISE_STEP = 16  # samples
+NOISE_BLOCK = 16  # samples
+# The screen's light across the frame: the LIGHT_PERCENTILE-th block median above the middle one
+# (a few blocks lit more, a spot, do not count), taken as the spread below it too.
+LIGHT_PERCENTILE, LIGHT_SIGMAS = 90.0, 0.5
+
+
+def _block_medians(screen: np.ndarray) -> np.ndarray:
+    """The median of each NOISE_BLOCK-square block of ``screen`` (frames, rows, cols; NaN off the
+    screen) at least half screen (fewer: mostly subject and its edge)."""
+    frames, rows, cols = screen.shape
+    down, across = -(-rows // NOISE_BLOCK), -(-cols // NOISE_BLOCK)
+    padded = np.full((frames, down * NOISE_BLOCK, across * NOISE_BLOCK), np.nan, np.float32)
+    padded[:, :rows, :cols] = screen
+    blocks = padded.reshape(frames, down, NOISE_BLOCK, across, NOISE_BLOCK).transpose(0, 1, 3, 2, 4)
+    blocks = blocks.reshape(-1, NOISE_BLOCK * NOISE_BLOCK)
+    blocks = blocks[np.count_nonzero(~np.isnan(blocks), axis=1) >= NOISE_BLOCK * NOISE_BLOCK // 2]
+    return np.nanmedian(blocks, axis=1) if len(blocks) else np.empty(0, np.float32)
 
 
 # Byte order of a packed table entry (little-endian uint32): one look-up gives all four.

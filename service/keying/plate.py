@@ -15,7 +15,8 @@ near the screen (or its sheen) adds white, is brighter than the screen elsewhere
 colour, which is how glass or smoke over the screen looks too. Pixel by pixel the two cannot be
 told apart; by place they can. The screen changes smoothly, so the plate grows, cell by cell, from
 cells the table keyed almost fully (SEED_SHARE) into neighbouring cells with screen-coloured samples
-it left opaque, where their median is near the screen next to them (GROW_LUMA, GROW_CHROMA) and
+it left opaque, where their median is near the screen next to them, as it is or as it would be in
+a little less light (GROW_LUMA, GROW_CHROMA), and
 keeps the chroma of the screen it came from (GROW_KEEPS_CHROMA, unless the screen's own channel is
 at its ceiling): a hot spot is reached from its rim, a two-light screen from its keyed side. A
 subject in the screen's hue has an edge, a step no smooth screen makes, and glass over the screen
@@ -41,8 +42,12 @@ DARKEST_MARGIN = 4  # luma levels: one step of the matte table's luma axis
 GROW_LUMA, GROW_CHROMA = 12.0, 0.08
 # ... and keep this share of the chroma of the keyed screen it was reached from (less where it is
 # darker, in proportion): light added to a screen leaves its chroma, while glass over it takes away
-# as much as it covers (and every step over a few partly covered cells could be small).
-GROW_KEEPS_CHROMA = 0.9
+# as much as it covers (and every step over a few partly covered cells could be small). Where a
+# hot spot's white meets a fall-off of the screen's own light, or a second light turns the screen's
+# hue, the chroma falls short too, by more than a tenth (at 0.9 the plate left blocks of a hot spot
+# and half of a two-light screen partly opaque). The price: soft-edged smoke over the screen,
+# up to about 30 % opaque at its densest, is keyed away as screen (up to about 20 % at 0.9).
+GROW_KEEPS_CHROMA = 0.8
 CLIPPED = 0.97  # of full scale: the screen's own channel (green or blue) at its ceiling
 GROW_SHARE = 0.5  # of a cell's samples looked at, screen-coloured: fewer is the screen's edge
 MISSED_SHARE = 0.25  # of them screen-coloured and not keyed transparent: fewer, the table keys the cell
@@ -205,12 +210,17 @@ def _grow(
         reference = neighbour_sum[:, frontier[0], frontier[1]] / neighbour_count[frontier]  # Y, U, V, anchor's C, Y
         cell = growth.screen[:, frontier[0], frontier[1]]
         off = cell - reference[:3]
+        # Less light leaves a cell darker with less chroma in proportion (as in a shadow, which the
+        # table keys too); less white added, darker with the same chroma: either is the screen.
+        shaded = np.minimum(1.0, (cell[0] - 16.0) / np.maximum(reference[0] - 16.0, 1.0))
+        off_shaded = cell[1:] - 128.0 - (reference[1:3] - 128.0) * shaded
+        chroma_off = np.minimum(np.hypot(off[1], off[2]), np.hypot(*off_shaded))
         # Less light takes chroma away in proportion; more light adds none, unless the screen's own
         # channel is at its ceiling (overexposed), where the light added shows as less chroma.
         dimmed = np.minimum(1.0, (cell[0] - 16.0) / np.maximum(reference[4] - 16.0, 1.0))
         kept = np.hypot(cell[1] - 128.0, cell[2] - 128.0) >= GROW_KEEPS_CHROMA * reference[3] * dimmed
         kept |= key.rgb(*cell)[2 if key.is_blue else 1] >= CLIPPED
-        taken = (np.abs(off[0]) <= GROW_LUMA) & (np.hypot(off[1], off[2]) <= chroma_tolerance) & kept
+        taken = (np.abs(off[0]) <= GROW_LUMA) & (chroma_off <= chroma_tolerance) & kept
         judged_with[frontier] = neighbour_count[frontier]
         if not taken.any():
             continue

@@ -366,6 +366,20 @@ def test_the_screen_plate_follows_uneven_light_and_reaches_behind_the_subject():
     assert no_screen.planes[:, 0, 0].tolist() == [130.0, 110.0, 90.0]
 
 
+def screen_with_a_second_light(screen, turn: float, folds: float = 0.0, bluer: bool = False) -> np.ndarray:
+    """A 640x360 screen whose left half a second light turns from its colour: red up and blue down
+    by up to ``turn`` levels at the left edge (or the other way, ``bluer``), the cloth folded
+    (light varying by ``folds`` either way)."""
+    rows, cols = np.mgrid[0:360, 0:640].astype(float)
+    walk = turn * np.clip(1 - cols / 320, 0, 1) * (-1 if bluer else 1)
+    rgb = np.array(screen, float) + np.stack([walk, 0 * walk, -walk], axis=-1)
+    return rgb * (1 + folds * np.sin(cols / 9 + rows / 31))[..., None]
+
+
+def with_sensor_noise(rgb: np.ndarray) -> np.ndarray:
+    return np.clip(rgb + np.random.default_rng(4).normal(0, 2, rgb.shape), 0, 255)
+
+
 @pytest.mark.parametrize(
     ("screen", "white"),
     [
@@ -385,7 +399,7 @@ def test_a_hot_spot_on_the_screen_keys_away_but_a_subject_of_its_colour_with_an_
     rgb[box] = np.array(screen) * 0.9 + 0.6 * white  # a subject coloured like the spot's rim, with an edge
     glass = (rows >= 40) & (rows < 120) & (cols >= 440) & (cols < 560)
     rgb[glass] = 0.45 * np.array([200.0, 205.0, 210.0]) + 0.55 * rgb[glass]
-    y, u, v = rgb_to_yuv(np.clip(rgb + np.random.default_rng(4).normal(0, 2, rgb.shape), 0, 255))
+    y, u, v = rgb_to_yuv(with_sensor_noise(rgb))
     tables = matte.build_tables(matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*screen)), KeyOptions())
     by_table = engine_alpha_by_table(tables, y, u[::2, ::2], v[::2, ::2])
     alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])[3]
@@ -394,6 +408,48 @@ def test_a_hot_spot_on_the_screen_keys_away_but_a_subject_of_its_colour_with_an_
     assert alpha[spot > 0.4].mean() < 10, "judged against the screen around it, the spot keys away"
     assert alpha[box].mean() > by_table[box].mean() - 5, "the subject is not taken for more of the spot"
     assert abs(alpha[glass].mean() - by_table[glass].mean()) < 5, "nor is glass over the screen"
+
+
+@pytest.mark.parametrize(
+    ("screen", "turn", "folds"),
+    [
+        ((35, 70, 175), 20, 0.0),  # the light takes a fifth of the screen's chroma at the edge
+        ((42, 85, 184), 20, 0.0),
+        ((40, 140, 60), 30, 0.1),  # folds make each cell of the plate's grid a step darker or lighter
+    ],
+)
+def test_a_screen_a_second_light_turns_from_the_key_keys_away_where_the_table_leaves_it(screen, turn, folds):
+    # The plate grows from the keyed half into the turned one. It used to stop where the chroma
+    # fell more than a tenth short of the keyed screen's (31 and 30 of 255 left on the blue
+    # screens), and at a fold, where a darker cell has less chroma in proportion (58 of 255).
+    rgb = screen_with_a_second_light(screen, turn, folds)
+    rgb[200:, 400:480] = (200, 60, 50)
+    y, u, v = rgb_to_yuv(with_sensor_noise(rgb))
+    tables = matte.build_tables(matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*screen)), KeyOptions())
+    by_table = engine_alpha_by_table(tables, y, u[::2, ::2], v[::2, ::2])
+    alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])[3]
+    assert by_table[:, :200].mean() > 45, "judged against the key alone, the turned half reads partly opaque"
+    assert alpha[:, :200].mean() < 8, "judged against the screen next to it, it keys away"
+    assert alpha[204:, 404:476].min() >= 250, "the box stays solid"
+
+
+def test_a_screen_lit_more_strongly_on_one_side_is_not_measured_as_noisy():
+    # A navy shirt in the screen's own hue, with a quarter of its chroma, is opaque only while the
+    # clip point stays near the screen. The screen's spread over the frame was counted as noise,
+    # which keyed a shirt of random scene 8 (bench-random, two lights) 72 of 255 away.
+    screen = (12, 119, 185)
+    key = matte.key_color_from_hex("#0c77b9")
+    measured = {}
+    for turn in (0, 20):
+        rgb = screen_with_a_second_light(screen, turn, bluer=True)
+        rgb[160:, 160:300] = (25, 53, 82)
+        y, u, v = rgb_to_yuv(with_sensor_noise(rgb))
+        y_small = matte.luma_at_chroma_resolution(y, u[::2, ::2].shape)
+        measured[turn] = matte.screen_noise(key, y_small, u[::2, ::2], v[::2, ::2])
+        alpha = key_one_frame(matte.build_tables(key, KeyOptions(), measured[turn]), y, u[::2, ::2], v[::2, ::2])[3]
+        assert alpha[164:, 164:296].mean() > 245, f"the shirt stays solid ({turn=})"
+        assert alpha[:, 500:].max() == 0 and alpha[:, :150].mean() < 1, "the screen keys clean"
+    assert measured[20] < 2 * measured[0], "the light across the frame counts for little of the noise"
 
 
 @pytest.mark.parametrize(
