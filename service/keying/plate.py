@@ -16,9 +16,8 @@ colour, which is how glass or smoke over the screen looks too. Pixel by pixel th
 told apart; by place they can. The screen changes smoothly, so the plate grows, cell by cell, from
 cells the table keyed almost fully (SEED_SHARE) into neighbouring cells with screen-coloured samples
 it left opaque, where their median is near the screen next to them, as it is or as it would be in
-a little less light (GROW_LUMA, GROW_CHROMA), and
-keeps the chroma of the screen it came from (GROW_KEEPS_CHROMA, unless the screen's own channel is
-at its ceiling): a hot spot is reached from its rim, a two-light screen from its keyed side. A
+a little less light (GROW_LUMA, GROW_CHROMA), and keeps most of the chroma of the screen it came
+from (GROW_KEEPS_CHROMA, unless the screen's own channel is at its ceiling): a hot spot is reached from its rim, a two-light screen from its keyed side. A
 subject in the screen's hue has an edge, a step no smooth screen makes, and glass over the screen
 takes chroma away as far as it covers: neither is entered. Grown cells whose screen is not the
 key's colour in some light (``off_key``) take the screen found there into the plate and are keyed
