@@ -15,12 +15,13 @@ near the screen (or its sheen) adds white, is brighter than the screen elsewhere
 colour, which is how glass or smoke over the screen looks too. Pixel by pixel the two cannot be
 told apart; by place they can. The screen changes smoothly, so the plate grows, cell by cell, from
 cells the table keyed almost fully (SEED_SHARE) into neighbouring cells with screen-coloured samples
-it left opaque, where their median is near the screen next to them, as it is or as it would be in
-a little less light (GROW_LUMA, GROW_CHROMA), and keeps most of the chroma of the screen it came
-from (GROW_KEEPS_CHROMA, unless the screen's own channel is at its ceiling): a hot spot is reached from its rim, a two-light screen from its keyed side. A
-subject in the screen's hue has an edge, a step no smooth screen makes, and glass over the screen
-takes chroma away as far as it covers: neither is entered. Grown cells whose screen is not the
-key's colour in some light (``off_key``) take the screen found there into the plate and are keyed
+it left opaque, where their median is near the screen next to them, as it is or in a little more
+or less light (GROW_LUMA, GROW_CHROMA, GROW_LIGHT_STEP), and keeps most of the chroma of the screen
+it came from (GROW_KEEPS_CHROMA, unless the screen's own channel is at its ceiling): a hot spot is
+reached from its rim, a two-light screen from its keyed side. A subject in the screen's hue has an
+edge, a step no smooth screen makes, and glass over the screen takes chroma away as far as it
+covers: neither is entered. Grown cells whose screen is not the key's colour in some light
+(``off_key``) take the screen found there into the plate and are keyed
 again against it (``matte.rekey_off_key``).
 """
 
@@ -39,6 +40,11 @@ DARKEST_MARGIN = 4  # luma levels: one step of the matte table's luma axis
 # cell to cell (a cell is 1/40 of the frame's width); a hot spot adds white, which brings luma and
 # no chroma. Glass over the screen has only a share of the screen's chroma, and a tint.
 GROW_LUMA, GROW_CHROMA = 12.0, 0.08
+# Or it may be the neighbour's screen in up to 15 % more or less light (as a log ratio): the side
+# of a fold, where luma and chroma change in proportion (by 12 % from cell to cell on the bench's
+# gently wrinkled screen, more than GROW_LUMA and GROW_CHROMA allow on a bright screen). Wider, it
+# walked into a dark motion-blurred box over the screen, which looks like the screen in less light.
+GROW_LIGHT_STEP = 0.15
 # ... and keep this share of the chroma of the keyed screen it was reached from (less where it is
 # darker, in proportion): light added to a screen leaves its chroma, while glass over it takes away
 # as much as it covers (and every step over a few partly covered cells could be small). Where a
@@ -209,17 +215,18 @@ def _grow(
         reference = neighbour_sum[:, frontier[0], frontier[1]] / neighbour_count[frontier]  # Y, U, V, anchor's C, Y
         cell = growth.screen[:, frontier[0], frontier[1]]
         off = cell - reference[:3]
-        # Less light leaves a cell darker with less chroma in proportion (as in a shadow, which the
-        # table keys too); less white added, darker with the same chroma: either is the screen.
-        shaded = np.minimum(1.0, (cell[0] - 16.0) / np.maximum(reference[0] - 16.0, 1.0))
-        off_shaded = cell[1:] - 128.0 - (reference[1:3] - 128.0) * shaded
-        chroma_off = np.minimum(np.hypot(off[1], off[2]), np.hypot(*off_shaded))
+        as_it_is = (np.abs(off[0]) <= GROW_LUMA) & (np.hypot(off[1], off[2]) <= chroma_tolerance)
+        # In more or less light (a fold in the cloth), luma and chroma change in proportion.
+        light = (cell[0] - 16.0) / np.maximum(reference[0] - 16.0, 1.0)
+        in_other_light = (np.abs(np.log(np.maximum(light, 1e-3))) <= GROW_LIGHT_STEP) & (
+            np.hypot(*(cell[1:] - 128.0 - (reference[1:3] - 128.0) * light)) <= chroma_tolerance
+        )
         # Less light takes chroma away in proportion; more light adds none, unless the screen's own
         # channel is at its ceiling (overexposed), where the light added shows as less chroma.
         dimmed = np.minimum(1.0, (cell[0] - 16.0) / np.maximum(reference[4] - 16.0, 1.0))
         kept = np.hypot(cell[1] - 128.0, cell[2] - 128.0) >= GROW_KEEPS_CHROMA * reference[3] * dimmed
         kept |= key.rgb(*cell)[2 if key.is_blue else 1] >= CLIPPED
-        taken = (np.abs(off[0]) <= GROW_LUMA) & (chroma_off <= chroma_tolerance) & kept
+        taken = (as_it_is | in_other_light) & kept
         judged_with[frontier] = neighbour_count[frontier]
         if not taken.any():
             continue

@@ -416,19 +416,21 @@ def test_a_hot_spot_on_the_screen_keys_away_but_a_subject_of_its_colour_with_an_
         ((35, 70, 175), 20, 0.0),  # the light takes a fifth of the screen's chroma at the edge
         ((42, 85, 184), 20, 0.0),
         ((40, 140, 60), 30, 0.1),  # folds make each cell of the plate's grid a step darker or lighter
+        ((80, 200, 100), 30, 0.1),  # on a bright screen, a step of more luma than a hot spot's rim
     ],
 )
 def test_a_screen_a_second_light_turns_from_the_key_keys_away_where_the_table_leaves_it(screen, turn, folds):
     # The plate grows from the keyed half into the turned one. It used to stop where the chroma
     # fell more than a tenth short of the keyed screen's (31 and 30 of 255 left on the blue
-    # screens), and at a fold, where a darker cell has less chroma in proportion (58 of 255).
+    # screens), and at a fold, where a darker cell has less chroma and luma in proportion (58 and
+    # 27 of 255 left on the green ones).
     rgb = screen_with_a_second_light(screen, turn, folds)
     rgb[200:, 400:480] = (200, 60, 50)
     y, u, v = rgb_to_yuv(with_sensor_noise(rgb))
     tables = matte.build_tables(matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*screen)), KeyOptions())
     by_table = engine_alpha_by_table(tables, y, u[::2, ::2], v[::2, ::2])
     alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])[3]
-    assert by_table[:, :200].mean() > 45, "judged against the key alone, the turned half reads partly opaque"
+    assert by_table[:, :200].mean() > 40, "judged against the key alone, the turned half reads partly opaque"
     assert alpha[:, :200].mean() < 8, "judged against the screen next to it, it keys away"
     assert alpha[204:, 404:476].min() >= 250, "the box stays solid"
 
