@@ -265,9 +265,9 @@ def screen_noise(key: KeyColor, y_small: np.ndarray, u: np.ndarray, v: np.ndarra
     along, across = screen_signal(key, u, v)
     beta = _screen_beta(key, y_small, along, across).reshape(-1, *np.shape(u)[-2:])
     screen = np.where(beta > 0.5, beta, np.nan)
-    differences = np.concatenate(
-        [np.abs(screen[:, :, NOISE_STEP:] - screen[:, :, :-NOISE_STEP]).ravel(),
-         np.abs(screen[:, NOISE_STEP:, :] - screen[:, :-NOISE_STEP, :]).ravel()]
+    differences = np.concatenate(  # on every other row and column: plenty, at half the cost
+        [np.abs(screen[:, ::2, NOISE_STEP:] - screen[:, ::2, :-NOISE_STEP]).ravel(),
+         np.abs(screen[:, NOISE_STEP:, ::2] - screen[:, :-NOISE_STEP, ::2]).ravel()]
     )  # fmt: skip
     differences = differences[~np.isnan(differences)]
     if differences.size < 64:
