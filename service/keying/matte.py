@@ -260,7 +260,7 @@ def screen_noise(key: KeyColor, y_small: np.ndarray, u: np.ndarray, v: np.ndarra
     the plate keys that screen against the screen around it (see ``plate``), but not everywhere:
     the spread of the screen's block medians above their middle, read as the same spread below it,
     moves the clip point down by LIGHT_SIGMAS of it. Counted in full, as the screen's whole spread
-    once was, a screen lit more strongly on one side keyed a navy shirt half away.
+    once was, a screen lit more strongly on one side keyed most of a navy shirt in its hue away.
     """
     along, across = screen_signal(key, u, v)
     beta = _screen_beta(key, y_small, along, across).reshape(-1, *np.shape(u)[-2:])
