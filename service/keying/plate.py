@@ -21,8 +21,8 @@ it came from (GROW_KEEPS_CHROMA, unless the screen's own channel is at its ceili
 reached from its rim, a two-light screen from its keyed side. A subject in the screen's hue has an
 edge, a step no smooth screen makes, and glass over the screen takes chroma away as far as it
 covers: neither is entered. Grown cells whose screen is not the key's colour in some light
-(``off_key``) take the screen found there into the plate and are keyed
-again against it (``matte.rekey_off_key``).
+(``off_key``) take the screen found there into the plate and are keyed again against it
+(``matte.rekey_off_key``).
 """
 
 from __future__ import annotations
