@@ -302,10 +302,10 @@ def run_clip(work: Path, clip: Clip, keyers_of) -> dict[str, dict[str, float]]:
     source = work / "source.mp4"
     encode(clip, source)
     results = {}
+    height, width = clip.alpha.shape[1:]
     for keyer, run in keyers_of(clip, work):
         output = work / "keyed.webm"
         run(source, output)
-        height, width = clip.alpha.shape[1:]
         results[keyer] = result = score(clip, decode_rgba(output, width, height))
         print(f"{clip.name:32} {keyer:24} {result['alpha MAE']:9.2f} {result['bg alpha']:9.2f} "
               f"{result['holes']:7.2f} {result['PSNR']:8.2f} {result['spill']:6.2f} "
