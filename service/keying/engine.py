@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from service.errors import JobFailed, RetryableFailure
-from service.keying import edges, enclosure, encoders, matte, pipes, plate, ramps, unmix
+from service.keying import edges, enclosure, encoders, matte, outline, pipes, plate, ramps, unmix
 from service.keying.ffmpeg import base_args, ffmpeg_binary, reuse_freed_memory, safe_input_args, streaming_env
 from service.keying.options import KeyOptions
 from service.keying.probe import VideoInfo, probe
@@ -247,6 +247,7 @@ def key_frame(
     filled = enclosure.fill_enclosed(alpha_small, enclosure.cell_size(u.shape[1]))
     matte.make_opaque(tables, fields, y_small, u, v, filled)
     ramps.soften_ramps(alpha_small, (y_small, u, v), screen)
+    outline.soften_outline(alpha_small, (y_small, u, v), screen)
     fields.plane(matte.DESPILL_U, out=out_u)
     fields.plane(matte.DESPILL_V, out=out_v)
     unsettled = None

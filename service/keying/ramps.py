@@ -56,7 +56,7 @@ EARLY_STEPS = 3.0  # allowed: this many times a fade's two steps
 EARLY_FLOOR = 0.25
 OFF_LINE = 0.12  # of the subject's distance from the screen, plus RISE_BY for the noise
 SHORT_WALK = 32  # samples from the screen measured first (see soften_ramps)
-_BLACK = np.array([16.0, 128.0, 128.0], np.float32)  # Y, U, V, in video range as the tables read them
+VIDEO_BLACK = np.array([16.0, 128.0, 128.0], np.float32)  # Y, U, V, in video range as the tables read them
 
 
 def reach(chroma_width: int) -> int:
@@ -131,7 +131,7 @@ def _soften_walks(
     """Measure each walk over ``length`` samples from its last screen sample, lower alpha where it
     is a mix; returns which walks' ramps ran on to the end (not measured, nor changed)."""
     windows, colours, screen = _walk_colours(planes, plate, walks, np.arange(length))
-    mixed, share, top_end = _mixes(colours, start=walks[2], black=_BLACK[:, None] - screen)
+    mixed, share, top_end = _mixes(colours, start=walks[2], black=VIDEO_BLACK[:, None] - screen)
     ran_on = top_end >= length
     mixed[ran_on] = False
     hit = np.nonzero(mixed)

@@ -619,6 +619,37 @@ def test_a_trim_between_the_screen_and_a_darker_subject_is_not_taken_for_a_fade(
     assert (band[1:] == 1).all(), "a fade is gradual; the trim jumps from 0.4 of the way to black"
 
 
+@pytest.mark.parametrize("screen", [(63, 163, 90), (35, 70, 175)])
+@pytest.mark.parametrize("subject", [(220, 190, 130), (205, 150, 120)])  # blond, skin
+def test_a_warm_colour_half_over_the_screen_at_the_outline_is_half_transparent(screen, subject):
+    key = matte.key_color_from_hex("#{:02x}{:02x}{:02x}".format(*screen))
+    tables = matte.build_tables(key, KeyOptions())
+    rgb = np.zeros((64, 96, 3))
+    rgb[:] = screen
+    rgb[8:56, 40:] = subject
+    rgb[8:56, 38:40] = [(a + b) / 2 for a, b in zip(subject, screen, strict=True)]  # one chroma sample, half covered
+    y, u, v = rgb_to_yuv(rgb)
+    alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])[3]
+    by_table = engine_alpha_by_table(tables, y, u[::2, ::2], v[::2, ::2])
+    assert by_table[12:52, 38:40].mean() > 200, "its chroma is opposite the screen's: the table reads it solid"
+    assert abs(alpha[12:52, 38:40].mean() - 128) < 32, "on the line from the screen to the subject, half way"
+    assert alpha[12:52, 41:].min() == 255 and alpha[12:52, 40].min() >= 245, "the subject itself stays solid"
+
+
+def test_a_solid_edge_next_to_the_screen_is_not_thinned():
+    key = matte.key_color_from_hex("#3fa35a")
+    tables = matte.build_tables(key, KeyOptions())
+    rgb = np.zeros((64, 96, 3))
+    rgb[:] = (63, 163, 90)
+    rgb[8:56, 40:] = (120, 125, 70)  # olive: solid, with some of the screen's hue
+    rgb[8:56, 40:44] = (112, 120, 64)  # its edge a little darker, as a shaded rim is
+    y, u, v = rgb_to_yuv(rgb)
+    alpha = key_one_frame(tables, y, u[::2, ::2], v[::2, ::2])[3]
+    assert engine_alpha_by_table(tables, y, u[::2, ::2], v[::2, ::2])[12:52, 40:].min() == 255
+    # All the way from the screen to its own colour: no mix (the edge pixel is the upsampling's).
+    assert alpha[12:52, 41:].min() == 255 and alpha[12:52, 40].min() >= 245
+
+
 def test_soft_matte_is_steady_from_frame_to_frame_and_motion_passes_at_once():
     key = matte.key_color_from_hex("#3fa35a")
     tables = matte.build_tables(key, KeyOptions())
