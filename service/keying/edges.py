@@ -67,13 +67,7 @@ def repeat_2x2(plane: np.ndarray, shape: tuple[int, int], out: np.ndarray | None
 
 
 def edge_blocks(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and columns of the chroma samples whose 3x3 alpha window spans more than FLAT_SPAN.
-
-    The window's min and max are taken over the edge-padded plane read as one flat line, where
-    every shifted view is contiguous (2-D views of a padded plane are not, and cost three times
-    as much); the two padding columns of each row then hold windows that wrap from one row to
-    the next, and are dropped.
-    """
+    """Rows and columns of the chroma samples whose 3x3 alpha window spans more than FLAT_SPAN."""
     low, high, _ = window_extremes(alpha)
     # flatnonzero + divmod: over ten times faster than np.nonzero on a 2-D mask.
     return in_plane(np.flatnonzero((high - low) > FLAT_SPAN), alpha.shape)  # uint8: high >= low, no wrap
@@ -82,7 +76,11 @@ def edge_blocks(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def window_extremes(alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The minimum, maximum and centre of every 3x3 window of ``alpha`` (edges repeated), as flat
     lines: entry ``r * (width + 2) + c`` is the window centred on (r, c); entries with c >= width
-    wrap from one row to the next and mean nothing (``in_plane`` drops them)."""
+    wrap from one row to the next and mean nothing (``in_plane`` drops them).
+
+    Taken over the edge-padded plane read as one flat line, where every shifted view is contiguous
+    (2-D views of a padded plane are not, and cost three times as much).
+    """
     padded = np.pad(alpha, 1, mode="edge")
     stride = padded.shape[1]
     flat = padded.ravel()
