@@ -27,7 +27,7 @@ import numpy as np
 
 from service.keying.edges import in_plane, window_extremes
 from service.keying.plate import ScreenPlate
-from service.keying.ramps import VIDEO_BLACK
+from service.keying.ramps import VIDEO_BLACK, position_on_line
 
 REACH = 3  # chroma samples: how far in the subject's colour is looked for
 # In order of distance: the first sample inside the subject found is the nearest.
@@ -65,8 +65,10 @@ def soften_outline(alpha: np.ndarray, planes: tuple[np.ndarray, np.ndarray, np.n
     colour = np.stack([plane.ravel()[samples] for plane in planes]) * weights
     own = np.stack([plane[subject] for plane in planes]) * weights
     screen = plate.at(rows, cols) * weights
-    share, off, length = _along_the_line(colour, screen, own)
-    _, off_shading, _ = _along_the_line(colour, VIDEO_BLACK[:, None] * weights, own)
+    share, off = (part[:, 0] for part in position_on_line(colour[:, :, None], screen, own))
+    black = np.broadcast_to(VIDEO_BLACK[:, None] * weights, own.shape)
+    off_shading = position_on_line(colour[:, :, None], black, own)[1][:, 0]
+    length = np.sqrt(((own - screen) ** 2).sum(axis=0))
     mixed = (
         (length >= MIN_CONTRAST)
         & (off <= OFF_LINE * length + NOISE_LEVELS)
@@ -77,16 +79,6 @@ def soften_outline(alpha: np.ndarray, planes: tuple[np.ndarray, np.ndarray, np.n
     lowered = np.round(np.clip(share[mixed], 0.0, 1.0) * 255).astype(np.uint8)
     flat = alpha.reshape(-1)  # a view: written through
     flat[samples] = np.minimum(flat[samples], lowered)
-
-
-def _along_the_line(colour: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, ...]:
-    """How far along the line from ``start`` to ``end`` each ``colour`` lies (0 at ``start``, 1 at
-    ``end``), its distance from the line, and the line's length (channels on the first axis)."""
-    line = end - start
-    length = np.sqrt((line * line).sum(axis=0))
-    share = ((colour - start) * line).sum(axis=0) / np.maximum(length * length, 1e-6)
-    off = colour - start - share * line
-    return share, np.sqrt((off * off).sum(axis=0)), length
 
 
 def _nearest_inside(

@@ -183,13 +183,15 @@ def _walk_colours(
     return windows, colours, screen
 
 
-def _off_line(colours: np.ndarray, origin: np.ndarray, through: np.ndarray) -> np.ndarray:
-    """Each sample's distance from the line through ``origin`` and ``through`` (3 x walks each)."""
+def position_on_line(colours: np.ndarray, origin: np.ndarray, through: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``colours`` (3 x walks x samples) lies on the line from ``origin`` to
+    ``through`` (3 x walks each): how far along it (0 at ``origin``, 1 at ``through``), and how far
+    from it."""
     direction = through - origin
     relative = colours - origin[:, :, None]
     along = np.einsum("cws,cw->ws", relative, direction) / np.maximum((direction * direction).sum(axis=0), 1)[:, None]
     apart = relative - along[None] * direction[:, :, None]
-    return np.sqrt((apart * apart).sum(axis=0))
+    return along, np.sqrt((apart * apart).sum(axis=0))
 
 
 def _mixes(colours: np.ndarray, start: np.ndarray, black: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -223,7 +225,7 @@ def _mixes(colours: np.ndarray, start: np.ndarray, black: np.ndarray) -> tuple[n
     # Shading (module docstring), tested on the few ramps left: nearer the line from black.
     candidates = np.flatnonzero(is_mix)
     on_ramp = mixing[candidates]
-    off_black = _off_line(colours[:, candidates], black[:, candidates], subject[:, candidates])
+    _, off_black = position_on_line(colours[:, candidates], black[:, candidates], subject[:, candidates])
     off_screen = np.where(on_ramp, off_line[candidates], 0).sum(axis=1)
     is_mix[candidates] = np.where(on_ramp, off_black, 0).sum(axis=1) >= off_screen
     return mixing & is_mix[:, None], np.clip(share, 0, 1), top_end
